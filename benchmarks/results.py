@@ -1,0 +1,93 @@
+"""Write a benchmark's results as JSON (everything) and markdown (the table people read)."""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks.machine import describe
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def fmt(value: object, digits: int = 3) -> str:
+    """A table cell: floats rounded, missing values as an en dash."""
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "–"
+        if abs(value) >= 100:
+            return f"{value:,.0f}"
+        if abs(value) >= 10:
+            return f"{value:.1f}"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def markdown_table(rows: Sequence[dict[str, object]], columns: Sequence[tuple[str, str]]) -> str:
+    """A GitHub markdown table; ``columns`` is (key in row, header)."""
+    lines = [
+        "| " + " | ".join(h for _, h in columns) + " |",
+        "|" + "|".join("---" for _ in columns) + "|",
+    ]
+    for row in rows:
+        lines.append("| " + " | ".join(fmt(row.get(k)) for k, _ in columns) + " |")
+    return "\n".join(lines)
+
+
+def machine_line(machine: dict[str, object]) -> str:
+    """One line under each table saying where and when it was measured."""
+    v = dict(machine["versions"])  # type: ignore[call-overload]
+    return (
+        f"{machine['date']} · commit `{str(machine['git_commit'])[:10]}`"
+        f"{' (dirty)' if machine['git_dirty'] else ''} · {machine['cpu']}, "
+        f"{machine['cores']} cores,"
+        f" {machine['ram_gib']} GiB · load {machine['load_avg_1_5_15']} · python {v['python']},"
+        f" torch {v['torch']}, lightning {v['lightning']}, tsattn {v['tsattn']}"
+    )
+
+
+def write(
+    name: str,
+    payload: dict[str, object],
+    markdown_body: str,
+    out_dir: Path = RESULTS_DIR,
+    machine: dict[str, object] | None = None,
+) -> tuple[Path, Path]:
+    """Write ``<out_dir>/<name>.json`` and ``<name>.md``; returns both paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    machine = machine or describe()
+    doc = {"benchmark": name, "machine": machine, **payload}
+    json_path, md_path = out_dir / f"{name}.json", out_dir / f"{name}.md"
+    json_path.write_text(json.dumps(doc, indent=2, default=float, allow_nan=True) + "\n")
+    md_path.write_text(f"{markdown_body.rstrip()}\n\n_{machine_line(machine)}_\n")
+    return json_path, md_path
+
+
+def median_row(runs: Sequence[dict[str, object]]) -> dict[str, object]:
+    """Fields of repeated runs of one system: numbers become their median, the rest the first.
+
+    Booleans ("was this extrapolated") are true if any run was; ``repeats`` counts the runs.
+    """
+    out: dict[str, object] = {}
+    for key in runs[0]:
+        values = [r.get(key) for r in runs]
+        if all(isinstance(v, bool) for v in values):
+            out[key] = any(values)
+        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            out[key] = float(statistics.median(values))  # type: ignore[arg-type]
+        else:
+            out[key] = values[0]
+    out["repeats"] = len(runs)
+    return out
+
+
+def ratio(a: object, b: object) -> float:
+    """a / b for two positive numbers, NaN when either is missing."""
+    if isinstance(a, int | float) and isinstance(b, int | float) and b > 0:
+        return float(a) / float(b)
+    return float("nan")

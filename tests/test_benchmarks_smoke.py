@@ -1,0 +1,92 @@
+"""Smoke runs of the benchmark harness (benchmarks/), so it cannot rot: every benchmark at tiny
+sizes, outputs checked for shape and finite numbers, never for speed.
+
+The peer rows need benchmarks/.venv-peers, which CI does not build: they are skipped there and
+also locally unless TSATTN_BENCH_SMOKE_PEERS=1 (they take minutes even at smoke sizes).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# benchmark -> the numeric fields every row of its JSON must have, finite
+ROW_FIELDS = {
+    "scale": ["build_s", "epoch_s", "peak_rss_mb", "dataset_rss_mb", "n_windows"],
+    "speed": ["train_series_windows_per_s", "infer_series_windows_per_s", "s_per_epoch",
+              "test_mse", "peak_rss_mb"],
+    "inference": ["wall_s", "peak_rss_mb", "forecast_rows"],
+}
+MACHINE_KEYS = {"date", "git_commit", "cpu", "cores", "ram_gib", "versions", "load_avg_1_5_15"}
+
+
+def run_smoke(name: str, out: Path) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks", name, "--smoke", "--out", str(out)]
+    if os.environ.get("TSATTN_BENCH_SMOKE_PEERS") != "1":
+        cmd.append("--no-peers")
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    doc = json.loads((out / f"{name}.json").read_text())
+    assert doc["benchmark"] == name
+    assert MACHINE_KEYS <= set(doc["machine"])
+    assert {"python", "torch", "tsattn"} <= set(doc["machine"]["versions"])
+    markdown = (out / f"{name}.md").read_text()
+    assert "|---|" in markdown and doc["machine"]["date"] in markdown
+    return doc
+
+
+def finite(value: object) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
+def check_rows(doc: dict, fields: list[str]) -> None:
+    assert doc["rows"], "no rows"
+    for row in doc["rows"]:
+        assert "error" not in row, row.get("error")
+        bad = {k: row.get(k) for k in fields if not finite(row.get(k))}
+        assert not bad, f"{row.get('system', row.get('path'))}: non-finite {bad}"
+
+
+def test_speed_smoke(tmp_path: Path) -> None:
+    doc = run_smoke("speed", tmp_path)
+    check_rows(doc, ROW_FIELDS["speed"])
+    assert doc["rows"][0]["system"].startswith("tsattn")
+    assert "train_series_windows_per_s_ratio_vs_best_peer" in doc["summary"]
+
+
+def test_inference_smoke(tmp_path: Path) -> None:
+    doc = run_smoke("inference", tmp_path)
+    check_rows(doc, ROW_FIELDS["inference"])
+    assert doc["summary"]["rows_ok"], doc["rows"]
+
+
+def test_accuracy_smoke(tmp_path: Path) -> None:
+    doc = run_smoke("accuracy", tmp_path)
+    (row,) = doc["rows"]
+    assert (row["dataset"], row["horizon"]) == ("etth1", 96)
+    assert "error" not in row["tsattn"], row["tsattn"].get("error")
+    for system in ("tsattn", "ridge", "repeat_last"):
+        assert finite(row[system]["mse"]) and finite(row[system]["mae"]), system
+    # The ridge baseline runs on the full protocol even in smoke mode: pin its known figure.
+    assert row["ridge"]["mse"] == pytest.approx(0.381, abs=0.005)
+    assert row["published"]["DLinear"] == {"mse": 0.386, "mae": 0.400}
+
+
+def test_scale_smoke(tmp_path: Path) -> None:
+    doc = run_smoke("scale", tmp_path)
+    check_rows(doc, ROW_FIELDS["scale"])
+    by_size: dict[tuple[int, int], list[dict]] = {}
+    for row in doc["rows"]:
+        by_size.setdefault((row["n_series"], row["n_steps"]), []).append(row)
+    for (n_series, n_steps), rows in by_size.items():
+        assert rows[0]["system"].startswith("numpy")
+        expected = n_series * (n_steps - 96 - 24 + 1)
+        assert {row["n_windows"] for row in rows} == {expected}

@@ -1,0 +1,180 @@
+"""The public Forecaster API: fit → predict → interpret → save → load on tiny frames."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from synthetic import panel_frame, wide_frame
+from tsattn import Forecaster, NotFittedError
+from tsattn.config import ForecasterConfig
+
+TINY = dict(
+    lookback=12, horizon=4, hidden_size=8, max_epochs=2, batch_size=32, patience=None,
+    enable_progress_bar=False, accelerator="cpu", calendar_features="none",
+)  # fmt: skip
+
+
+def tiny(**overrides: object) -> Forecaster:
+    params = {**TINY, "target": ["y"], "time_col": "date", **overrides}
+    return Forecaster(**params)
+
+
+def split(frame: pd.DataFrame, n_train: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return frame.iloc[:n_train], frame.iloc[n_train - TINY["lookback"] :]
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("attention", ["additive", "general", "dot", "multihead", "none"])
+def test_every_cell_and_attention_fits_predicts_and_round_trips(
+    cell: str, attention: str, tmp_path
+) -> None:
+    train, val = split(wide_frame(160), 120)
+    fc = tiny(cell=cell, attention=attention, num_heads=2, past_covariates=["x"])
+    assert fc.fit(train, val_df=val) is fc
+    forecast = fc.predict(val)
+    assert list(forecast.columns) == ["date", "y"]
+    expected_times = pd.date_range(val["date"].iloc[-1], periods=5, freq="h")[1:]
+    assert forecast["date"].tolist() == expected_times.tolist()
+    assert np.isfinite(forecast["y"]).all()
+    assert len(fc.history_) == fc.epochs_trained_ == 2
+    loaded = Forecaster.load(fc.save(tmp_path / "model"))
+    pd.testing.assert_frame_equal(loaded.predict(val), forecast)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"decoder": "autoregressive"},
+        {"input_attention": True},
+        {"revin": True, "loss": "huber"},
+        {"quantiles": [0.1, 0.5, 0.9]},
+        {"cell": "gru", "num_layers": 2, "dropout": 0.1, "lr_scheduler": "cosine"},
+    ],
+)
+def test_model_options_fit_and_round_trip(options: dict, tmp_path) -> None:
+    train, val = split(wide_frame(160), 120)
+    fc = tiny(past_covariates=["x"], **options).fit(train, val_df=val)
+    forecast = fc.predict(val)
+    if options.get("quantiles"):
+        assert list(forecast.columns) == ["date", "y_q0.1", "y_q0.5", "y_q0.9"]
+    assert len(forecast) == 4
+    loaded = Forecaster.load(fc.save(tmp_path / "model"))
+    pd.testing.assert_frame_equal(loaded.predict(val), forecast)
+
+
+def test_same_seed_gives_same_forecasts_and_other_seed_differs() -> None:
+    train, val = split(wide_frame(160), 120)
+    first = tiny(seed=3).fit(train, val_df=val).predict(val)
+    second = tiny(seed=3).fit(train, val_df=val).predict(val)
+    other = tiny(seed=4).fit(train, val_df=val).predict(val)
+    pd.testing.assert_frame_equal(first, second)
+    assert not np.allclose(first["y"], other["y"])
+
+
+def test_panel_forecasts_each_series_after_its_own_end_on_its_own_scale() -> None:
+    frame = panel_frame(n_series=3, n=80)
+    frame = frame[~((frame["id"] == "s2") & (frame["time"] >= "2024-01-03 20:00"))]  # s2 ends early
+    fc = Forecaster(
+        target="y", time_col="time", id_col="id", past_covariates=["load"], **TINY
+    ).fit(frame)
+    forecast = fc.predict(frame)
+    assert list(forecast.columns) == ["id", "time", "y"]
+    for series, block in forecast.groupby("id"):
+        last = frame.loc[frame["id"] == series, "time"].max()
+        assert block["time"].tolist() == list(pd.date_range(last, periods=5, freq="h")[1:])
+        level = frame.loc[frame["id"] == series, "y"].mean()
+        assert abs(block["y"].mean() - level) < 3.0  # inverse-scaled per series (levels 10, 20, 30)
+
+
+def test_future_covariates_are_required_at_predict_time_and_used() -> None:
+    frame = wide_frame(160)
+    train = frame.iloc[:120]
+    fc = tiny(future_covariates=["x"]).fit(train)
+    with pytest.raises(Exception, match="future covariates.*'x'"):
+        fc.predict(train)
+    future = frame.iloc[120:124][["date", "x"]]
+    forecast = fc.predict(train, future_df=future)
+    assert forecast["date"].tolist() == future["date"].tolist()
+    shifted = fc.predict(train, future_df=future.assign(x=future["x"] + 5.0))
+    assert not np.allclose(forecast["y"], shifted["y"])
+
+
+def test_interpret_returns_tidy_causal_weights_summing_to_one() -> None:
+    train, val = split(wide_frame(160), 120)
+    fc = tiny(attention="multihead", num_heads=2, input_attention=True, past_covariates=["x"])
+    fc.fit(train)
+    temporal = fc.interpret(val)
+    assert len(temporal) == 1 * 2 * 4 * 12  # series x heads x horizon x lookback
+    sums = temporal.groupby(["series", "origin", "step", "head"])["weight"].sum()
+    np.testing.assert_allclose(sums, 1.0, rtol=1e-5)
+    assert (temporal["source_time"] <= temporal["origin"]).all()
+    assert (temporal["target_time"] > temporal["origin"]).all()
+    hours = (temporal["target_time"] - temporal["source_time"]) / pd.Timedelta("1h")
+    assert (hours == temporal["distance"]).all()
+    assert temporal["origin"].iloc[0] == val["date"].iloc[-1]
+    variables = fc.interpret(val, kind="input")
+    assert set(variables["variable"]) == {"y", "x"}
+    np.testing.assert_allclose(
+        variables.groupby(["origin", "source_time"])["weight"].sum(), 1.0, rtol=1e-5
+    )
+    every = fc.interpret(val, origins="all", stride=5)
+    assert every["origin"].nunique() == len(range(0, len(val) - 12 - 4 + 1, 5))
+
+
+def test_backtest_and_evaluate_agree_on_every_origin() -> None:
+    train, val = split(wide_frame(160), 120)
+    fc = tiny().fit(train)
+    backtest = fc.backtest(val)
+    n_origins = len(val) - 12 - 4 + 1
+    assert backtest["origin"].nunique() == n_origins and len(backtest) == n_origins * 4
+    errors = backtest["y"] - backtest["y_actual"]
+    scores = fc.evaluate(val, scale="original")
+    np.testing.assert_allclose(scores["mse"], float((errors**2).mean()), rtol=1e-4)
+    np.testing.assert_allclose(scores["mae"], float(errors.abs().mean()), rtol=1e-4)
+    std = train["y"].std(ddof=0)
+    normalised = fc.evaluate(val)
+    np.testing.assert_allclose(normalised["mse"], scores["mse"] / std**2, rtol=1e-3)
+    assert set(normalised) >= {"mse", "mae", "smape", "mase"}
+
+
+def test_predict_before_fit_raises_not_fitted() -> None:
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        tiny().predict(wide_frame(40))
+
+
+def test_scikit_learn_conventions() -> None:
+    fc = tiny(hidden_size=16)
+    assert fc.get_params()["hidden_size"] == 16
+    assert clone(fc).get_params() == fc.get_params()
+    assert fc.set_params(cell="gru").cell == "gru"
+    assert not hasattr(fc, "module_")  # __init__ only stores parameters
+
+
+def test_forecaster_defaults_match_the_config_defaults() -> None:
+    signature = inspect.signature(Forecaster.__init__).parameters
+    for name, field in ForecasterConfig.model_fields.items():
+        if name == "target":
+            continue
+        default = field.get_default(call_default_factory=True)
+        given = signature[name].default
+        assert (given if given is not None or default is None else []) == default, name
+
+
+def test_saving_over_a_model_keeps_a_loadable_model(tmp_path) -> None:
+    train, val = split(wide_frame(160), 120)
+    path = tmp_path / "model"
+    first = tiny(seed=1).fit(train)
+    first.save(path)
+    second = tiny(seed=2).fit(train)
+    second.save(path)
+    pd.testing.assert_frame_equal(Forecaster.load(path).predict(val), second.predict(val))
+    (tmp_path / "not_a_model").mkdir()
+    (tmp_path / "not_a_model" / "notes.txt").write_text("keep me")
+    with pytest.raises(Exception, match="refusing to overwrite"):
+        second.save(tmp_path / "not_a_model")
+    assert (tmp_path / "not_a_model" / "notes.txt").read_text() == "keep me"

@@ -1,0 +1,92 @@
+"""Attention summaries on synthetic tidy frames shaped like `Forecaster.interpret` output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsattn.errors import TrackingError
+from tsattn.tracking import attention_tables as tables
+
+
+@pytest.fixture
+def temporal(make_temporal: Callable[..., pd.DataFrame]) -> pd.DataFrame:
+    return make_temporal(lookback=24, horizon=6, origins=9, heads=2, series=("a", "b"))
+
+
+def test_weights_sum_to_one_per_step_and_head(temporal: pd.DataFrame) -> None:
+    sums = tables.weight_sums(temporal)
+    assert len(sums) == 2 * 9 * 6 * 2
+    np.testing.assert_allclose(sums.to_numpy(), 1.0, rtol=1e-6)
+
+
+def test_window_matrix_reads_left_to_right_in_time(temporal: pd.DataFrame) -> None:
+    origin = temporal["origin"].iloc[0]
+    matrix, targets, sources = tables.window_matrix(temporal, "a", origin)
+    assert matrix.shape == (6, 24)
+    np.testing.assert_allclose(matrix.sum(axis=1), 1.0, rtol=1e-6)  # mean over heads keeps sums
+    assert sources.is_monotonic_increasing and sources[-1] == origin
+    assert targets.is_monotonic_increasing and targets[0] == origin + pd.Timedelta(hours=1)
+
+
+def test_window_matrix_unknown_window_names_it(temporal: pd.DataFrame) -> None:
+    with pytest.raises(TrackingError, match="series='zzz'"):
+        tables.window_matrix(temporal, "zzz", temporal["origin"].iloc[0])
+
+
+def test_representative_windows_are_distinct_and_explained(temporal: pd.DataFrame) -> None:
+    chosen = tables.representative_windows(temporal, count=4)
+    assert 1 <= len(chosen) <= 4
+    assert not chosen.duplicated(["series", "origin"]).any()
+    assert chosen["reason"].iloc[0] == "most focused"
+    assert chosen["entropy"].iloc[0] == chosen["entropy"].min()
+
+
+@pytest.mark.parametrize("profile", [tables.lag_profile, tables.distance_profile])
+def test_profiles_are_shares_that_sum_to_one(
+    temporal: pd.DataFrame, profile: Callable[[pd.DataFrame], pd.DataFrame]
+) -> None:
+    table = profile(temporal)
+    assert list(table.columns[1:]) == ["share", "q10", "q50", "q90", "windows"]
+    assert table["share"].sum() == pytest.approx(1.0)
+    assert (table["q10"] <= table["q90"]).all()
+
+
+def test_lag_profile_has_one_row_per_lag(temporal: pd.DataFrame) -> None:
+    table = tables.lag_profile(temporal)
+    assert table["lag"].tolist() == list(range(24))
+    assert (table["windows"] == 18).all()
+
+
+def test_distance_profile_finds_the_daily_season(
+    make_temporal: Callable[..., pd.DataFrame],
+) -> None:
+    frame = make_temporal(lookback=48, horizon=6, origins=12)
+    table = tables.distance_profile(frame)
+    assert int(table.loc[table["share"].idxmax(), "distance"]) % 24 == 0
+
+
+def test_mean_map_is_step_by_lag(temporal: pd.DataFrame) -> None:
+    grid = tables.mean_attention_map(temporal)
+    assert grid.shape == (6, 24)
+    assert grid.columns[-1] == 0  # origin rightmost
+    np.testing.assert_allclose(grid.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_variable_importance_ranks_and_sums_to_one(
+    make_input_attention: Callable[..., pd.DataFrame],
+) -> None:
+    table = tables.variable_importance(make_input_attention(lookback=16, variables=5))
+    assert table["importance"].sum() == pytest.approx(1.0)
+    assert table.iloc[0]["variable"] == "v0" and table.iloc[0]["rank"] == 1
+    assert table["rank"].tolist() == [1, 2, 3, 4, 5]
+
+
+def test_missing_columns_are_named(temporal: pd.DataFrame) -> None:
+    with pytest.raises(TrackingError, match=r"lacks columns \['lag', 'weight'\]"):
+        tables.lag_profile(temporal.drop(columns=["lag", "weight"]))
+    with pytest.raises(TrackingError, match="empty"):
+        tables.lag_profile(temporal.iloc[:0])

@@ -1,0 +1,78 @@
+"""The interpretation folder: files, shapes, timestamps on axes, legibility at L=H=96."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.image import imread
+
+from tsattn.tracking.attention_plots import plot_window_heatmap
+from tsattn.tracking.attention_tables import window_matrix
+from tsattn.tracking.interpretation import write_interpretation
+
+
+def _history(temporal: pd.DataFrame) -> pd.DataFrame:
+    history = (temporal.drop_duplicates(["series", "source_time"])[["series", "source_time"]]
+               .rename(columns={"source_time": "time"}))
+    return history.assign(value=np.sin(np.arange(len(history)) / 4))
+
+
+def test_long_windows_write_every_artifact(
+    tmp_path: Path,
+    make_temporal: Callable[..., pd.DataFrame],
+    make_input_attention: Callable[..., pd.DataFrame],
+    keep_png: Callable[[Path], None],
+) -> None:
+    temporal = make_temporal(lookback=96, horizon=96, origins=8, heads=2, series=("a", "b"))
+    inputs = make_input_attention(lookback=96, origins=8, variables=6, series=("a", "b"))
+    files = write_interpretation(tmp_path / "interp", temporal, inputs,
+                                 history=_history(temporal), target="OT", freq="h")
+    names = {p.relative_to(files.folder).as_posix() for p in files.all()}
+    assert {
+        "temporal_attention.parquet", "lag_profile.csv", "lag_profile.png",
+        "distance_profile.csv", "mean_attention_map.png", "heatmap_windows.csv",
+        "input_attention.parquet", "variable_importance.csv", "variable_importance.png",
+        "attention_report.html",
+    } <= names
+    assert 1 <= len(files.heatmaps) <= 4
+    for path in files.all():
+        assert path.is_file() and path.stat().st_size > 0
+    for path in [*files.heatmaps, files.folder / "mean_attention_map.png"]:
+        height, width = imread(path).shape[:2]
+        assert width >= 900 and height >= 700  # about 8 px per cell at 96 x 96
+        keep_png(path)
+    raw = pd.read_parquet(files.folder / "temporal_attention.parquet")
+    assert raw.shape == temporal.shape
+    sums = raw.groupby(["series", "origin", "step", "head"])["weight"].sum()
+    np.testing.assert_allclose(sums.to_numpy(), 1.0, rtol=1e-6)
+    lag = pd.read_csv(files.folder / "lag_profile.csv")
+    assert len(lag) == 96 and lag["share"].sum() == pytest.approx(1.0)
+    importance = pd.read_csv(files.folder / "variable_importance.csv")
+    assert len(importance) == 6 and importance["importance"].sum() == pytest.approx(1.0)
+    report = (files.folder / "attention_report.html").read_text()
+    assert "<script>" in report and "a @ " in report and len(report) < 6_000_000
+
+
+def test_heatmap_axes_carry_real_timestamps(make_temporal: Callable[..., pd.DataFrame]) -> None:
+    temporal = make_temporal(lookback=96, horizon=96, origins=1)
+    origin = temporal["origin"].iloc[0]
+    matrix, targets, sources = window_matrix(temporal, "a", origin)
+    figure = plot_window_heatmap(matrix, targets, sources, title="t")
+    axis = figure.axes[0]
+    x_labels = [t.get_text() for t in axis.get_xticklabels()]
+    y_labels = [t.get_text() for t in axis.get_yticklabels()]
+    assert x_labels[-1] == origin.strftime("%m-%d %H:%M")  # the origin is labelled
+    assert 6 <= len(x_labels) <= 12 and 6 <= len(y_labels) <= 16  # legible, not 96 labels
+    assert y_labels[0].startswith((origin + pd.Timedelta(hours=1)).strftime("%m-%d %H:%M"))
+    # Hourly data gets round spacing: 12 steps between labels, counted back from the origin.
+    positions = axis.get_xticks()
+    assert set(np.diff(positions)) == {12}
+
+
+def test_model_without_attention_writes_a_note(tmp_path: Path) -> None:
+    files = write_interpretation(tmp_path, None, None)
+    assert files.all() == [] and "attention='none'" in files.notes[0]

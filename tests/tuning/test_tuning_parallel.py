@@ -1,0 +1,81 @@
+"""Two CPU worker processes share one study: counts, pruning, resume, MLflow and the registry."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from mlflow.tracking import MlflowClient
+from tuning_helpers import states, study_trials, tiny_frame
+
+from tsattn import Forecaster
+from tsattn.config import ExperimentConfig
+from tsattn.tuning import tune_job
+
+pytestmark = pytest.mark.slow
+
+
+def _runs(client: MlflowClient, experiment: str) -> tuple[list[Any], list[Any], list[Any]]:
+    """(study parent runs, trial runs, best-model runs) of the test experiment."""
+    exp = client.get_experiment_by_name(experiment)
+    runs = client.search_runs([exp.experiment_id], max_results=1000)
+    role = {r.info.run_id: r.data.tags.get("tsattn.role") for r in runs}
+    parents = [r for r in runs if role[r.info.run_id] == "study"]
+    trials = [r for r in runs if role[r.info.run_id] == "trial"]
+    best = [r for r in runs if role[r.info.run_id] == "best"]
+    return parents, trials, best
+
+
+def test_two_workers_share_one_study_prune_resume_and_register(
+    make_config: Any, mlflow_server: str
+) -> None:
+    config = ExperimentConfig.model_validate(make_config(tracking_uri=mlflow_server))
+    seen: list[Any] = []
+
+    result = tune_job(config, trials=6, workers=2, track=True, on_progress=seen.append)
+
+    storage = f"sqlite:///{config.output_dir.resolve() / 'tiny' / 'study.db'}"
+    assert result.storage == storage
+    trials = study_trials(storage)
+    counts = states(trials)
+    assert counts.get("COMPLETE", 0) + counts.get("PRUNED", 0) == 6
+    assert counts.get("PRUNED", 0) >= 1, counts  # the hopeless enqueued configs are pruned
+    assert counts.get("RUNNING", 0) == 0
+    pids = {t.user_attrs["worker_pid"] for t in trials}
+    assert len(pids) == 2 and os.getpid() not in pids  # both processes, neither is us
+    assert seen and seen[-1].finished == 6  # live progress reached the end
+
+    client = MlflowClient(mlflow_server)
+    parents, trial_runs, best_runs = _runs(client, "tuning-tests")
+    assert len(parents) == 1 and parents[0].info.run_id == result.mlflow_run_id
+    assert len(trial_runs) == len(trials)
+    by_number = {t.number: t for t in trials}
+    for run in trial_runs:
+        trial = by_number[int(run.data.tags["optuna.trial"])]
+        assert run.data.tags["mlflow.parentRunId"] == result.mlflow_run_id
+        assert run.data.tags["optuna.state"] == trial.state.name
+        assert run.info.status == "FINISHED"
+        assert run.data.params["optuna.cell"] == trial.params["cell"]
+        history = client.get_metric_history(run.info.run_id, "val_loss")
+        assert [m.step for m in history] == sorted(trial.intermediate_values)
+    assert (
+        len(best_runs) == 1
+        and best_runs[0].data.tags["mlflow.parentRunId"] == parents[0].info.run_id
+    )
+
+    best = result.best
+    assert best is not None and best.model_uri == "models:/tiny-tuned@champion"
+    assert best.trial == result.progress.best_number
+    loaded = Forecaster.load(best.model_uri)
+    forecast = loaded.predict(tiny_frame())
+    assert len(forecast) == 2  # horizon rows for the one series
+
+    # Same command, larger target: the study and its parent run continue.
+    again = tune_job(config, trials=8, workers=2, track=True)
+    counts = states(study_trials(storage))
+    assert counts.get("COMPLETE", 0) + counts.get("PRUNED", 0) == 8
+    parents, trial_runs, best_runs = _runs(client, "tuning-tests")
+    assert [p.info.run_id for p in parents] == [result.mlflow_run_id] == [again.mlflow_run_id]
+    assert len(trial_runs) == len(study_trials(storage))
+    assert again.best is not None and again.best.registered_version == 2

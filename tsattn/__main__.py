@@ -1,0 +1,5 @@
+"""`python -m tsattn` is the `tsattn` command."""
+
+from tsattn.cli import main
+
+main()

@@ -1,0 +1,125 @@
+"""`tsattn` command line: thin subcommands over `tsattn.jobs`; errors print as one clear line."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tsattn.errors import TsattnError
+from tsattn.tuning.cli import tune_command
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Attention LSTM/GRU forecasting: train, predict, tune and run forecast jobs.",
+)
+console = Console()
+F = TypeVar("F", bound=Callable[..., Any])
+
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Experiment YAML file.")]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a config key, e.g. --set forecaster.max_epochs=5."),
+]
+
+
+def reports_errors(command: F) -> F:
+    """Show our own errors as a red message and exit code 2, without a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except TsattnError as err:
+            console.print(f"[bold red]error:[/] {err}", highlight=False)
+            raise typer.Exit(code=2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def metrics_table(title: str, metrics: dict[str, dict[str, float]]) -> Table:
+    """Rows per split, columns per metric: what a user reads at the end of a run."""
+    table = Table(title=title)
+    table.add_column("split")
+    names = sorted({name for values in metrics.values() for name in values})
+    for name in names:
+        table.add_column(name, justify="right")
+    for split, values in metrics.items():
+        table.add_row(split, *(f"{values[name]:.4f}" if name in values else "" for name in names))
+    return table
+
+
+@app.command()
+@reports_errors
+def train(
+    config: ConfigOption,
+    overrides: SetOption = None,
+    no_track: Annotated[bool, typer.Option("--no-track", help="Do not log to MLflow.")] = False,
+) -> None:
+    """Train a forecaster from an experiment config, evaluate it and save it."""
+    from tsattn.config import load_experiment
+    from tsattn.jobs import train_job
+
+    experiment = load_experiment(config, overrides or [])
+    console.print(f"training [bold]{experiment.name}[/] on {experiment.data.path}")
+    result = train_job(experiment, track=False if no_track else None)
+    splits = {"val": result.val_metrics, "test": result.test_metrics}
+    console.print(metrics_table("metrics (normalised scale)", {k: v for k, v in splits.items() if v}))
+    console.print(f"epochs: {result.epochs}   training time: {result.seconds:.1f} s")
+    console.print(f"model saved to: [bold]{result.model_dir}[/]")
+    if result.run_id:
+        console.print(f"MLflow run: {result.run_id}")
+
+
+@app.command()
+@reports_errors
+def predict(
+    model: Annotated[str, typer.Option(help="Saved model directory or models:/name@alias.")],
+    data: Annotated[Path, typer.Option(help="History to forecast from (.csv or .parquet).")],
+    output: Annotated[Path, typer.Option(help="Where to write the forecast (.csv or .parquet).")],
+    future: Annotated[
+        Path | None, typer.Option(help="Known-future covariates for the horizon.")
+    ] = None,
+) -> None:
+    """Forecast the horizon after each series in DATA and write it atomically to OUTPUT."""
+    from tsattn.jobs import predict_job
+
+    result = predict_job(model, data, output, future=future)
+    console.print(
+        f"wrote {result.rows} forecast rows for {result.series} series to [bold]{result.output}[/]"
+    )
+
+
+@app.command()
+@reports_errors
+def register(
+    run_id: Annotated[str, typer.Option(help="MLflow run whose logged model to register.")],
+    name: Annotated[str, typer.Option(help="Registered model name.")],
+    alias: Annotated[str | None, typer.Option(help="Alias to point at it, e.g. champion.")] = None,
+    tracking_uri: Annotated[
+        str | None, typer.Option(help="Tracking store (default: MLFLOW_TRACKING_URI or local).")
+    ] = None,
+) -> None:
+    """Register a run's model in the MLflow registry, optionally under an alias."""
+    from tsattn.tracking import register_model
+
+    version = register_model(run_id, name, alias, uri=tracking_uri)
+    where = f"models:/{name}@{alias}" if alias else f"models:/{name}/{version}"
+    console.print(f"registered version {version} of [bold]{name}[/]: load it with {where}")
+
+
+app.command("tune")(reports_errors(tune_command))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,308 @@
+"""`Forecaster`: DataFrames in, forecasts and attention out, with scikit-learn conventions.
+
+Example:
+    >>> from tsattn import Forecaster
+    >>> fc = Forecaster(target=["OT"], time_col="date", lookback=96, horizon=24, seed=0)
+    >>> fc.fit(train_df, val_df=val_df)              # doctest: +SKIP
+    >>> forecast = fc.predict(history_df)            # doctest: +SKIP
+    >>> attention = fc.interpret(history_df)         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+import lightning.pytorch as L
+import pandas as pd
+from lightning.pytorch.callbacks import Callback
+from sklearn.base import BaseEstimator
+
+from tsattn.config import ForecasterConfig, validated
+from tsattn.data import WindowDataModule
+from tsattn.errors import NotFittedError
+from tsattn.inference import NetworkOutputs, run_network
+from tsattn.lightning import ForecastingModule
+from tsattn.evaluation import evaluation_metrics
+from tsattn.outputs import forecast_frame, input_attention_frame, temporal_attention_frame
+from tsattn.persistence import load_forecaster_state, save_forecaster_state
+from tsattn.preprocess import FramePreprocessor
+from tsattn.training import EpochHistory, build_trainer, restore_best_weights
+
+__all__ = ["Forecaster"]
+
+Origins = Literal["last", "all"]
+
+
+class Forecaster(BaseEstimator):  # type: ignore[misc]
+    """An attention LSTM/GRU encoder-decoder forecaster for one or many (panel) series.
+
+    Parameters mirror `tsattn.config.ForecasterConfig`, which documents and validates them in
+    `fit`. Learned state ends in `_`. `predict` forecasts the `horizon` steps after each series.
+    """
+
+    def __init__(
+        self,
+        target: list[str] | str,
+        *,
+        time_col: str | None = None,
+        id_col: str | None = None,
+        past_covariates: list[str] | None = None,
+        future_covariates: list[str] | None = None,
+        calendar_features: Literal["auto", "none"] | list[str] = "auto",
+        freq: str | None = None,
+        fill_missing: Literal["raise", "ffill", "interpolate"] = "raise",
+        constant_columns: Literal["raise", "keep"] = "raise",
+        scaling: Literal["standard", "none"] = "standard",
+        lookback: int = 96,
+        horizon: int = 24,
+        stride: int = 1,
+        cell: Literal["lstm", "gru"] = "lstm",
+        hidden_size: int = 64,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        attention: Literal["additive", "general", "dot", "multihead", "none"] = "additive",
+        num_heads: int = 4,
+        input_attention: bool = False,
+        decoder: Literal["direct", "autoregressive"] = "direct",
+        revin: bool = False,
+        loss: Literal["auto", "mse", "mae", "huber", "pinball"] = "auto",
+        quantiles: list[float] | None = None,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 0.0,
+        lr_scheduler: Literal["none", "plateau", "cosine"] = "none",
+        batch_size: int = 64,
+        max_epochs: int = 20,
+        patience: int | None = 5,
+        gradient_clip_val: float | None = 1.0,
+        seed: int = 0,
+        accelerator: str = "auto",
+        devices: int | str | list[int] = "auto",
+        num_workers: int = 0,
+        enable_progress_bar: bool = True,
+        track: bool = False,
+    ) -> None:
+        self.target = target
+        self.time_col = time_col
+        self.id_col = id_col
+        self.past_covariates = past_covariates
+        self.future_covariates = future_covariates
+        self.calendar_features = calendar_features
+        self.freq = freq
+        self.fill_missing = fill_missing
+        self.constant_columns = constant_columns
+        self.scaling = scaling
+        self.lookback = lookback
+        self.horizon = horizon
+        self.stride = stride
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.attention = attention
+        self.num_heads = num_heads
+        self.input_attention = input_attention
+        self.decoder = decoder
+        self.revin = revin
+        self.loss = loss
+        self.quantiles = quantiles
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.lr_scheduler = lr_scheduler
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.gradient_clip_val = gradient_clip_val
+        self.seed = seed
+        self.accelerator = accelerator
+        self.devices = devices
+        self.num_workers = num_workers
+        self.enable_progress_bar = enable_progress_bar
+        self.track = track
+
+    # -- configuration -------------------------------------------------------------------------
+
+    def config(self) -> ForecasterConfig:
+        """The validated parameters; raises ConfigError naming any bad one."""
+        config: ForecasterConfig = validated(ForecasterConfig, self.get_params(deep=False))
+        return config
+
+    # -- training ------------------------------------------------------------------------------
+
+    def fit(
+        self,
+        train_df: pd.DataFrame,
+        val_df: pd.DataFrame | None = None,
+        *,
+        callbacks: list[Callback] | None = None,
+    ) -> Forecaster:
+        """Validate the frames, fit scaling on `train_df` only, train, and keep the best epoch.
+
+        Every data and configuration check runs before the first training step. With
+        `track=True`, or inside an active `mlflow.start_run()`, the fit is logged to MLflow.
+        """
+        from tsattn.tracking import fit_session  # lazy: mlflow is imported only when tracking
+
+        config = self.config()
+        preprocessor = FramePreprocessor(config)
+        train_panel = preprocessor.fit(train_df)
+        val_panel = preprocessor.transform(val_df, role="val_df") if val_df is not None else None
+        L.seed_everything(config.seed, workers=True, verbose=False)
+        datamodule = WindowDataModule(
+            train=preprocessor.window_dataset(train_panel),
+            val=preprocessor.window_dataset(val_panel, stride=1) if val_panel is not None else None,
+            batch_size=config.batch_size,
+            num_workers=config.num_workers,
+            seed=config.seed,
+        )
+        module = ForecastingModule(
+            network=preprocessor.network_config(config).to_dict(),
+            loss=config.resolved_loss,
+            learning_rate=config.learning_rate,
+            weight_decay=config.weight_decay,
+            lr_scheduler=config.lr_scheduler,
+            max_epochs=config.max_epochs,
+        )
+        history = EpochHistory()
+        with (
+            fit_session(self, train_df, val_df, enabled=config.track) as session,
+            tempfile.TemporaryDirectory(prefix="tsattn-ckpt-") as checkpoint_dir,
+        ):
+            trainer, checkpoint = build_trainer(
+                config,
+                has_validation=val_panel is not None,
+                checkpoint_dir=Path(checkpoint_dir),
+                history=history,
+                callbacks=callbacks,
+                logger=session.logger,
+            )
+            trainer.fit(module, datamodule=datamodule)
+            restore_best_weights(module, checkpoint)
+            self.module_ = module.cpu().eval()
+            self.preprocessor_ = preprocessor
+            self.history_ = history.frame()
+            self.epochs_trained_ = int(trainer.current_epoch)
+            self.freq_ = preprocessor.freq
+            self.series_ids_ = list(train_panel.series_ids)
+            session.finish(self, val_df)
+        return self
+
+    # -- inference -----------------------------------------------------------------------------
+
+    def predict(self, df: pd.DataFrame, future_df: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Forecast the `horizon` steps after the last timestamp of every series in `df`.
+
+        `future_df` supplies the known-future covariates for those steps when the model uses any.
+        """
+        outputs, panel = self._run_last(df, future_df, attention=False)
+        return forecast_frame(outputs, panel, self._fitted())
+
+    def interpret(
+        self,
+        df: pd.DataFrame,
+        *,
+        future_df: pd.DataFrame | None = None,
+        kind: Literal["temporal", "input"] = "temporal",
+        origins: Origins = "last",
+        stride: int = 1,
+    ) -> pd.DataFrame:
+        """Tidy attention weights: one row per (series, origin, step, source time[, head]).
+
+        `origins="last"` explains the forecast after each series' end; `"all"` every window
+        inside `df` (every `stride` steps), as a backtest would see them.
+        """
+        if origins == "last":
+            outputs, panel = self._run_last(df, future_df, attention=True)
+        else:
+            outputs, panel = self._run_all(df, stride=stride, attention=True)
+        prep = self._fitted()
+        if kind == "input":
+            return input_attention_frame(outputs, panel, prep)
+        return temporal_attention_frame(outputs, panel, prep)
+
+    def backtest(self, df: pd.DataFrame, *, stride: int = 1) -> pd.DataFrame:
+        """Rolling-origin forecasts for every window in `df`, next to the actual values."""
+        outputs, panel = self._run_all(df, stride=stride, attention=False)
+        return forecast_frame(outputs, panel, self._fitted(), with_actuals=True)
+
+    def evaluate(
+        self,
+        df: pd.DataFrame,
+        *,
+        stride: int = 1,
+        scale: Literal["normalised", "original"] = "normalised",
+    ) -> dict[str, float]:
+        """MSE, MAE, sMAPE and MASE over every window of `df` (rolling origin, `stride` steps).
+
+        "normalised" scores in the training z-score space (the long-horizon benchmark protocol).
+        """
+        outputs, panel = self._run_all(df, stride=stride, attention=False)
+        prep = self._fitted()
+        point_index = self.module_.network.config.median_index
+        return evaluation_metrics(outputs, panel, prep, point_index=point_index, scale=scale)
+
+    def _run_last(
+        self, df: pd.DataFrame, future_df: pd.DataFrame | None, *, attention: bool
+    ) -> tuple[NetworkOutputs, Any]:
+        prep = self._fitted()
+        panel = prep.transform(df, role="df", for_prediction=True)
+        dataset = prep.prediction_dataset(panel, future_df)
+        return self._run(dataset, attention), panel
+
+    def _run_all(self, df: pd.DataFrame, *, stride: int, attention: bool) -> tuple[Any, Any]:
+        prep = self._fitted()
+        panel = prep.transform(df, role="df")
+        dataset = prep.window_dataset(panel, stride=stride)
+        return self._run(dataset, attention), panel
+
+    def _run(self, dataset: Any, attention: bool) -> NetworkOutputs:
+        return run_network(
+            self.module_.network,
+            dataset,
+            batch_size=max(self.batch_size, 256),
+            accelerator=self.accelerator,
+            return_attention=attention,
+        )
+
+    def _fitted(self) -> FramePreprocessor:
+        if not hasattr(self, "module_"):
+            raise NotFittedError(
+                "this Forecaster is not fitted yet: call fit(train_df) or Forecaster.load(path) "
+                "before predict, interpret, backtest or evaluate"
+            )
+        preprocessor: FramePreprocessor = self.preprocessor_
+        return preprocessor
+
+    # -- persistence ---------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model to a directory: JSON config and fitted state, plus tensor weights."""
+        self._fitted()
+        return save_forecaster_state(self, Path(path))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Forecaster:
+        """Load a saved model from a directory or an MLflow `models:/` / `runs:/` URI.
+
+        Weights load with `weights_only=True` and the rest is JSON, so no arbitrary object is
+        unpickled.
+        """
+        location = str(path)
+        if location.startswith(("models:/", "runs:/")):
+            from tsattn.tracking import resolve_model_uri
+
+            path = resolve_model_uri(location)
+        params, module, preprocessor, extras = load_forecaster_state(Path(path))
+        forecaster = cls(**params)
+        forecaster.module_ = module.eval()
+        forecaster.preprocessor_ = preprocessor
+        forecaster.history_ = pd.DataFrame(extras.get("history", []))
+        forecaster.epochs_trained_ = int(extras.get("epochs_trained", 0))
+        forecaster.freq_ = preprocessor.freq
+        forecaster.series_ids_ = list(preprocessor.scaler.series_ids_)
+        return forecaster
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "module_")
+

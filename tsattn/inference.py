@@ -1,0 +1,67 @@
+"""Batched, gradient-free forward passes over a window dataset, collected into numpy arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+__all__ = ["NetworkOutputs", "inference_device", "run_network"]
+
+
+@dataclass
+class NetworkOutputs:
+    """Everything one pass produced, one row per window, on the network's (scaled) scale."""
+
+    prediction: np.ndarray  # (N, H, C, Q)
+    series: np.ndarray  # (N,) series index into the panel
+    origin: np.ndarray  # (N,) global row of the last observed step
+    temporal_attention: np.ndarray | None = None  # (N, heads, H, L)
+    input_attention: np.ndarray | None = None  # (N, L, V)
+    target: np.ndarray | None = None  # (N, H, C) when the windows lie inside the data
+
+
+def inference_device(accelerator: str) -> torch.device:
+    """CUDA when asked for (or "auto") and present; inference never needs more than one device."""
+    wants_gpu = accelerator in {"auto", "gpu", "cuda"}
+    return torch.device("cuda" if wants_gpu and torch.cuda.is_available() else "cpu")
+
+
+@torch.inference_mode()
+def run_network(
+    network: nn.Module,
+    dataset: Dataset,
+    *,
+    batch_size: int,
+    accelerator: str = "auto",
+    return_attention: bool = False,
+) -> NetworkOutputs:
+    """Run `network` over every window of `dataset` in order, without a Trainer's overhead."""
+    device = inference_device(accelerator)
+    network = network.to(device).eval()
+    parts: dict[str, list[np.ndarray]] = {}
+    total = len(dataset)  # type: ignore[arg-type]
+    for start in range(0, total, batch_size):
+        batch = dataset.__getitems__(list(range(start, min(start + batch_size, total))))
+        out = network(
+            batch["past"].to(device), batch["future"].to(device), return_attention=return_attention
+        )
+        pieces = {
+            "prediction": out.prediction,
+            "series": batch["series"],
+            "origin": batch["origin"],
+            "temporal_attention": out.temporal_attention if return_attention else None,
+            "input_attention": out.input_attention if return_attention else None,
+            "target": batch.get("target"),
+        }
+        for name, tensor in pieces.items():
+            if tensor is not None:
+                parts.setdefault(name, []).append(tensor.detach().cpu().numpy())
+    network.cpu()
+    arrays = {name: np.concatenate(chunks) for name, chunks in parts.items()}
+    if "prediction" not in arrays:
+        raise ValueError("run_network got an empty dataset: there is no window to forecast")
+    return NetworkOutputs(**arrays)

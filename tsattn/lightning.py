@@ -1,0 +1,136 @@
+"""ForecastingModule: the Lightning "system" around an AttentionSeq2Seq (loss, metrics, optimiser).
+
+It sees batches (dicts of tensors) and owns no Trainer: gradient clipping, early stopping,
+checkpointing and loggers are the caller's Trainer and callbacks. It never imports mlflow.
+
+Batch contract: past (B, L, V) with the C targets first, future (B, H, F), target (B, H, C)
+(absent at prediction time), series (B,), origin (B,). Everything is in the scaled space, so the
+logged metrics are too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning.pytorch as L
+import torch
+from torch import Tensor
+
+from tsattn.errors import ConfigError
+from tsattn.losses import build_loss
+from tsattn.metrics import point_metrics
+from tsattn.nn.config import NetworkConfig
+from tsattn.nn.seq2seq import AttentionSeq2Seq, ForecastOutput
+
+__all__ = ["LR_SCHEDULERS", "ForecastingModule"]
+
+LR_SCHEDULERS = ("none", "plateau", "cosine")
+# ReduceLROnPlateau settings: halve the rate after 5 flat epochs; fixed so configs stay small.
+_PLATEAU_FACTOR, _PLATEAU_PATIENCE = 0.5, 5
+
+Batch = dict[str, Tensor]
+
+
+class ForecastingModule(L.LightningModule):
+    """Trains an AttentionSeq2Seq built from `network` (a `NetworkConfig.to_dict()`).
+
+    Logs one value per epoch of `train_loss`, and of `{val,test}_{loss,mae,mse,smape,mase}`;
+    quantile models are scored on their median (the quantile nearest 0.5).
+    `predict_step` returns CPU tensors: prediction (B, H, C, Q), temporal_attention (B, N, H, L) or
+    None, input_attention (B, L, V) or None, series (B,) and origin (B,).
+    """
+
+    def __init__(
+        self,
+        network: dict[str, Any],
+        loss: str = "mse",
+        learning_rate: float = 1e-3,
+        weight_decay: float = 0.0,
+        lr_scheduler: str = "none",
+        max_epochs: int = 100,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        if lr_scheduler not in LR_SCHEDULERS:
+            raise ConfigError(
+                f"lr_scheduler must be one of {LR_SCHEDULERS}, but got lr_scheduler={lr_scheduler!r}."
+            )
+        if learning_rate <= 0 or weight_decay < 0 or max_epochs < 1:
+            raise ConfigError(
+                f"need learning_rate > 0, weight_decay >= 0 and max_epochs >= 1, but got "
+                f"{learning_rate=}, {weight_decay=}, {max_epochs=}."
+            )
+        self.network_config = NetworkConfig.from_dict(network)
+        self.network = AttentionSeq2Seq(self.network_config)
+        self.loss_fn = build_loss(loss, self.network_config.quantiles)
+
+    def forward(self, past: Tensor, future: Tensor | None = None,
+                return_attention: bool = False) -> ForecastOutput:
+        """Delegates to the network: prediction (B, H, C, Q) plus optional attention."""
+        return self.network(past, future, return_attention=return_attention)
+
+    def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
+        return self._shared_step(batch, "train")
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> Tensor:
+        return self._shared_step(batch, "val")
+
+    def test_step(self, batch: Batch, batch_idx: int) -> Tensor:
+        return self._shared_step(batch, "test")
+
+    def predict_step(self, batch: Batch, batch_idx: int,
+                     dataloader_idx: int = 0) -> dict[str, Tensor | None]:
+        out = self.network(batch["past"], batch.get("future"), return_attention=True)
+
+        def cpu(x: Tensor | None) -> Tensor | None:
+            return None if x is None else x.detach().cpu()
+
+        return {
+            "prediction": cpu(out.prediction),
+            "temporal_attention": cpu(out.temporal_attention),
+            "input_attention": cpu(out.input_attention),
+            "series": cpu(batch.get("series")),
+            "origin": cpu(batch.get("origin")),
+        }
+
+    def configure_optimizers(self) -> Any:
+        # nanoGPT's rule: decay matrices and embeddings, never biases or norm/affine vectors
+        params = [p for p in self.parameters() if p.requires_grad]
+        groups = [
+            {"params": [p for p in params if p.dim() >= 2],
+             "weight_decay": self.hparams.weight_decay},
+            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+        ]
+        optimizer = torch.optim.AdamW(groups, lr=self.hparams.learning_rate)
+        if self.hparams.lr_scheduler == "plateau":
+            scheduler: Any = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                optimizer, mode="min", factor=_PLATEAU_FACTOR, patience=_PLATEAU_PATIENCE
+            )
+            # needs a validation loop: val_loss is what it watches
+            return {"optimizer": optimizer,
+                    "lr_scheduler": {"scheduler": scheduler, "monitor": "val_loss",
+                                     "interval": "epoch"}}
+        if self.hparams.lr_scheduler == "cosine":
+            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
+                optimizer, T_max=self.hparams.max_epochs
+            )
+            return {"optimizer": optimizer,
+                    "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+        return optimizer
+
+    def _shared_step(self, batch: Batch, stage: str) -> Tensor:
+        # B batch, L lookback, H horizon, C targets, Q quantiles
+        past, target = batch["past"], batch["target"]
+        out = self.network(past, batch.get("future"))
+        loss = self.loss_fn(out.prediction, target)
+        batch_size = past.size(0)
+        # on_step=False: exactly one value per epoch under the plain name (no _step/_epoch suffix)
+        self.log(f"{stage}_loss", loss, on_step=False, on_epoch=True, prog_bar=True,
+                 batch_size=batch_size)
+        if stage != "train":
+            cfg = self.network_config
+            point = out.prediction[..., cfg.median_index]  # (B, H, C, Q) -> (B, H, C)
+            metrics = point_metrics(point.detach(), target, past[..., : cfg.n_targets])
+            self.log_dict({f"{stage}_{name}": value for name, value in metrics.items()},
+                          on_step=False, on_epoch=True, batch_size=batch_size)
+        return loss

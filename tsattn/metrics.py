@@ -1,0 +1,56 @@
+"""Point-forecast metrics on tensors: prediction and target (B, H, C), vectorized, scalar out.
+
+All are means over every window, step and target, so they are comparable across batch sizes.
+They measure whatever scale the tensors are in (the training loop passes scaled values).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+__all__ = ["mae", "mase", "mse", "point_metrics", "smape"]
+
+
+def mae(prediction: Tensor, target: Tensor) -> Tensor:
+    """Mean absolute error."""
+    return (prediction - target).abs().mean()
+
+
+def mse(prediction: Tensor, target: Tensor) -> Tensor:
+    """Mean squared error."""
+    return (prediction - target).pow(2).mean()
+
+
+def smape(prediction: Tensor, target: Tensor) -> Tensor:
+    """Symmetric MAPE in percent, 200 * |y - yhat| / (|y| + |yhat|), in [0, 200].
+
+    A term where both y and yhat are 0 is a perfect forecast and counts as 0 rather than NaN.
+    """
+    denominator = target.abs() + prediction.abs()
+    ratio = (prediction - target).abs() / denominator.clamp_min(torch.finfo(denominator.dtype).tiny)
+    return 200.0 * torch.where(denominator > 0, ratio, torch.zeros_like(ratio)).mean()
+
+
+def mase(prediction: Tensor, target: Tensor, past_target: Tensor, eps: float = 1e-8) -> Tensor:
+    """Mean absolute scaled error against each window's own in-sample naive one-step error.
+
+    prediction, target (B, H, C); past_target (B, L, C), L >= 2. For every window and target the
+    forecast MAE is divided by mean |y_t - y_{t-1}| over that window's lookback, then averaged.
+    Scaling per window keeps one volatile series from dominating the mean; `eps` guards a flat
+    lookback (zero naive error).
+    """
+    # B batch, H horizon, L lookback, C targets
+    naive = (past_target[:, 1:] - past_target[:, :-1]).abs().mean(dim=1)  # -> (B, C)
+    error = (prediction - target).abs().mean(dim=1)  # -> (B, C)
+    return (error / naive.clamp_min(eps)).mean()
+
+
+def point_metrics(prediction: Tensor, target: Tensor, past_target: Tensor) -> dict[str, Tensor]:
+    """mae, mse, smape and mase by name, the set the training loop logs."""
+    return {
+        "mae": mae(prediction, target),
+        "mse": mse(prediction, target),
+        "smape": smape(prediction, target),
+        "mase": mase(prediction, target, past_target),
+    }

@@ -1,0 +1,143 @@
+"""Temporal attention: each of the H forecast queries reads a weighted mix of the L encoder steps.
+
+All modules share one interface so the decoder never needs to know which one it holds:
+
+    forward(query (B, H, D), keys (B, L, D), values (B, L, D))
+        -> context (B, H, D), weights (B, N, H, L)
+
+Weights are a softmax over L (they sum to one per head and step) and are computed explicitly (no
+fused `scaled_dot_product_attention`) because interpretation needs them returned. N = 1 except for
+multi-head attention.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from tsattn.errors import ConfigError
+
+__all__ = [
+    "AdditiveAttention",
+    "DotAttention",
+    "GeneralAttention",
+    "MultiHeadAttention",
+    "TemporalAttention",
+    "build_attention",
+]
+
+
+class TemporalAttention(nn.Module):
+    """Base class: subclasses turn scores (B, N, H, L) into weights and a context."""
+
+    num_heads: int = 1
+
+    def _attend(self, scores: Tensor, values: Tensor) -> tuple[Tensor, Tensor]:
+        # B batch, H horizon, L lookback, D hidden; single-head scores (B, H, L)
+        weights = F.softmax(scores, dim=-1)
+        context = weights @ values  # (B, H, L) @ (B, L, D) -> (B, H, D)
+        return context, weights.unsqueeze(1)  # -> (B, 1, H, L)
+
+
+class AdditiveAttention(TemporalAttention):
+    """Bahdanau et al. (2015): score = v . tanh(W_q q + W_k k).
+
+    An MLP score can learn non-linear matches (e.g. "this step, that position") that a bilinear
+    score cannot; the price is a (B, H, L, D) intermediate, fine for forecasting-sized L and H.
+    """
+
+    def __init__(self, hidden_size: int) -> None:
+        super().__init__()
+        self.query_proj = nn.Linear(hidden_size, hidden_size, bias=False)
+        self.key_proj = nn.Linear(hidden_size, hidden_size)
+        self.score = nn.Linear(hidden_size, 1, bias=False)
+
+    def forward(self, query: Tensor, keys: Tensor, values: Tensor) -> tuple[Tensor, Tensor]:
+        # B batch, H horizon, L lookback, D hidden
+        q = self.query_proj(query).unsqueeze(2)  # -> (B, H, 1, D)
+        k = self.key_proj(keys).unsqueeze(1)  # -> (B, 1, L, D)
+        scores = self.score(torch.tanh(q + k)).squeeze(-1)  # (B, H, L, D) -> (B, H, L)
+        return self._attend(scores, values)
+
+
+class GeneralAttention(TemporalAttention):
+    """Luong et al. (2015) "general": score = q^T W k, a learned bilinear match."""
+
+    def __init__(self, hidden_size: int) -> None:
+        super().__init__()
+        self.key_proj = nn.Linear(hidden_size, hidden_size, bias=False)
+
+    def forward(self, query: Tensor, keys: Tensor, values: Tensor) -> tuple[Tensor, Tensor]:
+        # B batch, H horizon, L lookback, D hidden
+        scores = query @ self.key_proj(keys).transpose(1, 2)  # (B, H, D) @ (B, D, L) -> (B, H, L)
+        return self._attend(scores, values)
+
+
+class DotAttention(TemporalAttention):
+    """Luong et al. (2015) "dot": score = q^T k, no parameters.
+
+    Unscaled, as in Luong; the query and key spaces must already agree, which the decoder's learned
+    query projection and the encoder memory's learned embeddings provide.
+    """
+
+    def forward(self, query: Tensor, keys: Tensor, values: Tensor) -> tuple[Tensor, Tensor]:
+        # B batch, H horizon, L lookback, D hidden
+        scores = query @ keys.transpose(1, 2)  # (B, H, D) @ (B, D, L) -> (B, H, L)
+        return self._attend(scores, values)
+
+
+class MultiHeadAttention(TemporalAttention):
+    """Vaswani et al. (2017) scaled dot-product attention over N heads of size D / N.
+
+    Several heads can follow several lags at once (e.g. a daily and a weekly one).
+    """
+
+    def __init__(self, hidden_size: int, num_heads: int) -> None:
+        super().__init__()
+        if hidden_size % num_heads != 0:
+            raise ConfigError(
+                f"hidden_size must be divisible by num_heads, but got hidden_size={hidden_size}, "
+                f"num_heads={num_heads}."
+            )
+        self.num_heads = num_heads
+        self.head_size = hidden_size // num_heads
+        self.query_proj = nn.Linear(hidden_size, hidden_size)
+        self.key_proj = nn.Linear(hidden_size, hidden_size)
+        self.value_proj = nn.Linear(hidden_size, hidden_size)
+        self.out_proj = nn.Linear(hidden_size, hidden_size)
+
+    def _split(self, x: Tensor) -> Tensor:
+        # (B, T, D) -> (B, T, N, D/N) -> (B, N, T, D/N)
+        return x.view(x.size(0), x.size(1), self.num_heads, self.head_size).transpose(1, 2)
+
+    def forward(self, query: Tensor, keys: Tensor, values: Tensor) -> tuple[Tensor, Tensor]:
+        # B batch, H horizon, L lookback, D hidden, N heads
+        B, H, D = query.shape
+        q = self._split(self.query_proj(query))  # -> (B, N, H, D/N)
+        k = self._split(self.key_proj(keys))  # -> (B, N, L, D/N)
+        v = self._split(self.value_proj(values))  # -> (B, N, L, D/N)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_size)  # -> (B, N, H, L)
+        weights = F.softmax(scores, dim=-1)
+        context = (weights @ v).transpose(1, 2).reshape(B, H, D)  # (B, N, H, D/N) -> (B, H, D)
+        return self.out_proj(context), weights
+
+
+def build_attention(kind: str, hidden_size: int, num_heads: int = 1) -> TemporalAttention | None:
+    """Factory by name; "none" gives None so callers skip the attention path entirely."""
+    if kind == "additive":
+        return AdditiveAttention(hidden_size)
+    if kind == "general":
+        return GeneralAttention(hidden_size)
+    if kind == "dot":
+        return DotAttention()
+    if kind == "multihead":
+        return MultiHeadAttention(hidden_size, num_heads)
+    if kind == "none":
+        return None
+    raise ConfigError(
+        f"attention must be one of 'additive', 'general', 'dot', 'multihead', 'none', "
+        f"but got attention={kind!r}."
+    )

@@ -1,0 +1,95 @@
+"""AttentionSeq2Seq: RevIN -> input attention -> encoder -> decoder with temporal attention.
+
+The network sees tensors only. Attention only ever covers the L past positions: the memory holds
+nothing after the forecast origin, so no weight can fall on the future by construction.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from torch import Tensor, nn
+
+from tsattn.errors import DataValidationError
+from tsattn.nn.config import NetworkConfig
+from tsattn.nn.decoder import build_decoder
+from tsattn.nn.encoder import Encoder
+from tsattn.nn.input_attention import InputAttention
+from tsattn.nn.revin import RevIN
+
+__all__ = ["AttentionSeq2Seq", "ForecastOutput"]
+
+
+class ForecastOutput(NamedTuple):
+    """What the network returns; a NamedTuple so callers can unpack it like a plain tuple.
+
+    prediction: (B, H, C, Q), Q = len(quantiles) or 1, in the scale of `past`.
+    temporal_attention: (B, N, H, L) weights over the past per head and step, or None.
+    input_attention: (B, L, V) weights over variables per past step, or None.
+    """
+
+    prediction: Tensor
+    temporal_attention: Tensor | None = None
+    input_attention: Tensor | None = None
+
+
+class AttentionSeq2Seq(nn.Module):
+    """Attention-augmented LSTM/GRU encoder-decoder for multi-horizon forecasting."""
+
+    def __init__(self, config: NetworkConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.revin = RevIN(config.n_targets) if config.revin else None
+        self.input_attention = (
+            InputAttention(config.n_features, config.lookback, config.hidden_size, config.cell)
+            if config.input_attention else None
+        )
+        self.encoder = Encoder(config.n_features, config.lookback, config.cell, config.hidden_size,
+                               config.num_layers, config.dropout,
+                               with_memory=config.attention != "none")
+        self.decoder = build_decoder(config)
+
+    def _check_shapes(self, past: Tensor, future: Tensor | None) -> None:
+        cfg = self.config
+        if past.dim() != 3 or tuple(past.shape[1:]) != (cfg.lookback, cfg.n_features):
+            raise DataValidationError(
+                f"past must have shape (B, lookback={cfg.lookback}, n_features={cfg.n_features}), "
+                f"but got {tuple(past.shape)}; build the network from the data's shapes."
+            )
+        expected = (past.shape[0], cfg.horizon, cfg.n_future)
+        if future is None and cfg.n_future > 0:
+            raise DataValidationError(
+                f"the network was built with n_future={cfg.n_future} known-future features, "
+                f"but got future=None; pass a (B, H, F) tensor."
+            )
+        if future is not None and tuple(future.shape) != expected:
+            raise DataValidationError(
+                f"future must have shape (B, H, F) = {expected}, but got {tuple(future.shape)}."
+            )
+
+    def forward(self, past: Tensor, future: Tensor | None = None,
+                return_attention: bool = False) -> ForecastOutput:
+        """Forecast H steps from a past window and the known-future features.
+
+        past: (B, L, V), the first C variables being the targets; future: (B, H, F) or None when
+        F = 0. Attention tensors are returned only when `return_attention` is True.
+        """
+        # B batch, L lookback, H horizon, V variables, F known-future features, C targets,
+        # D hidden, N heads, Q quantiles
+        self._check_shapes(past, future)
+        if future is not None and future.size(-1) == 0:
+            future = None
+        x = past
+        if self.revin is not None:
+            x, mean, std = self.revin.normalize(x)  # -> (B, L, V), (B, 1, C), (B, 1, C)
+        input_weights = None
+        if self.input_attention is not None:
+            x, input_weights = self.input_attention(x)  # -> (B, L, V), (B, L, V)
+        memory, state = self.encoder(x)  # -> (B, L, D)
+        last_target = x[:, -1, : self.config.n_targets]  # -> (B, C), same scale as predictions
+        prediction, temporal_weights = self.decoder(memory, state, future, last_target)
+        if self.revin is not None:
+            prediction = self.revin.denormalize(prediction, mean, std)  # -> (B, H, C, Q)
+        if not return_attention:
+            return ForecastOutput(prediction)
+        return ForecastOutput(prediction, temporal_weights, input_weights)

@@ -1,0 +1,137 @@
+"""Network outputs (arrays on the scaled space) → tidy DataFrames with real timestamps and ids."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from tsattn.data import future_time_grid
+from tsattn.data._timeaxis import to_datetime_index
+from tsattn.inference import NetworkOutputs
+
+if TYPE_CHECKING:
+    from tsattn.data.panel import Panel
+    from tsattn.preprocess import FramePreprocessor
+
+__all__ = ["forecast_frame", "input_attention_frame", "temporal_attention_frame"]
+
+
+def _user_times(ns: np.ndarray, panel: Panel) -> np.ndarray:
+    """Panel times (UTC instants when tz-aware) shown in the user's zone, keeping the shape."""
+    flat = to_datetime_index(np.asarray(ns).astype("M8[ns]").astype(np.int64).ravel(), panel.tz)
+    return np.asarray(flat).reshape(np.shape(ns))
+
+
+def _origin_times(outputs: NetworkOutputs, panel: Panel) -> np.ndarray:
+    return np.asarray(panel.times)[outputs.origin]
+
+
+def _target_times(outputs: NetworkOutputs, panel: Panel, horizon: int) -> np.ndarray:
+    """(N, H) times of each forecast step; computed, since prediction windows end the data."""
+    return future_time_grid(_origin_times(outputs, panel), panel.freq, horizon, panel.tz)
+
+
+def _source_times(outputs: NetworkOutputs, panel: Panel, lag: np.ndarray) -> np.ndarray:
+    """(N, L) times of the past steps: the window lies inside the data, so read them off it."""
+    return np.asarray(panel.times)[outputs.origin[:, None] - lag[None, :]]
+
+
+def _series_labels(outputs: NetworkOutputs, panel: Panel) -> np.ndarray:
+    return np.asarray(panel.series_ids, dtype=object)[outputs.series]
+
+
+def _value_columns(prep: FramePreprocessor) -> list[str]:
+    if not prep.quantiles:
+        return list(prep.target_names)
+    return [f"{name}_q{q:g}" for name in prep.target_names for q in prep.quantiles]
+
+
+def forecast_frame(
+    outputs: NetworkOutputs,
+    panel: Panel,
+    prep: FramePreprocessor,
+    *,
+    with_actuals: bool = False,
+) -> pd.DataFrame:
+    """One row per (series, forecast time); with actuals also the origin and observed values."""
+    n_windows, horizon = outputs.prediction.shape[:2]
+    origin_times = _user_times(_origin_times(outputs, panel), panel)
+    times = _user_times(_target_times(outputs, panel, horizon), panel)  # -> (N, H)
+    values = prep.inverse_targets(outputs.prediction, outputs.series, panel)  # -> (N, H, C, Q)
+    columns: dict[str, np.ndarray] = {}
+    if prep.id_name is not None:
+        columns[prep.id_name] = np.repeat(_series_labels(outputs, panel), horizon)
+    if with_actuals:
+        columns["origin"] = np.repeat(origin_times, horizon)
+        columns["step"] = np.tile(np.arange(1, horizon + 1), n_windows)
+    columns[prep.time_name] = times.reshape(-1)
+    flat = values.reshape(n_windows * horizon, -1)  # -> (N*H, C*Q), target-major like the names
+    for position, name in enumerate(_value_columns(prep)):
+        columns[name] = flat[:, position]
+    if with_actuals and outputs.target is not None:
+        actual = prep.inverse_targets(outputs.target[..., None], outputs.series, panel)[..., 0]
+        for channel, name in enumerate(prep.target_names):
+            columns[f"{name}_actual"] = actual[:, :, channel].reshape(-1)
+    return pd.DataFrame(columns)
+
+
+def temporal_attention_frame(
+    outputs: NetworkOutputs, panel: Panel, prep: FramePreprocessor
+) -> pd.DataFrame:
+    """Tidy temporal attention: series, origin, step, target_time, source_time, lag, distance,
+    head, weight. `lag` counts steps back from the origin (0 = last observed step); `distance`
+    counts steps back from that forecast step's target time."""
+    weights = outputs.temporal_attention
+    if weights is None:
+        raise ValueError(
+            "this model has attention='none', so it has no temporal attention to interpret"
+        )
+    n, heads, horizon, lookback = weights.shape
+    origin_times = _user_times(_origin_times(outputs, panel), panel)
+    lag = np.arange(lookback - 1, -1, -1)  # position j in the window is `lag[j]` steps back
+    step = np.arange(1, horizon + 1)
+    source = _user_times(_source_times(outputs, panel, lag), panel)  # -> (N, L)
+    target = _user_times(_target_times(outputs, panel, horizon), panel)  # -> (N, H)
+    shape = (n, heads, horizon, lookback)
+    grid = {
+        "series": _series_labels(outputs, panel)[:, None, None, None],
+        "origin": origin_times[:, None, None, None],
+        "step": step[None, None, :, None],
+        "target_time": target[:, None, :, None],
+        "source_time": source[:, None, None, :],
+        "lag": lag[None, None, None, :],
+        "distance": (lag[None, :] + step[:, None])[None, None, :, :],
+        "head": np.arange(heads)[None, :, None, None],
+    }
+    columns = {name: np.broadcast_to(value, shape).reshape(-1) for name, value in grid.items()}
+    columns["weight"] = weights.reshape(-1)
+    return pd.DataFrame(columns)
+
+
+def input_attention_frame(
+    outputs: NetworkOutputs, panel: Panel, prep: FramePreprocessor
+) -> pd.DataFrame:
+    """Tidy input attention: series, origin, source_time, lag, variable, weight."""
+    weights = outputs.input_attention
+    if weights is None:
+        raise ValueError(
+            "this model was trained with input_attention=False; refit with input_attention=True "
+            "to get per-variable attention"
+        )
+    n, lookback, n_vars = weights.shape
+    origin_times = _user_times(_origin_times(outputs, panel), panel)
+    lag = np.arange(lookback - 1, -1, -1)
+    source = _user_times(_source_times(outputs, panel, lag), panel)  # -> (N, L)
+    shape = (n, lookback, n_vars)
+    grid = {
+        "series": _series_labels(outputs, panel)[:, None, None],
+        "origin": origin_times[:, None, None],
+        "source_time": source[:, :, None],
+        "lag": lag[None, :, None],
+        "variable": np.asarray(prep.feature_names, dtype=object)[None, None, :],
+    }
+    columns = {name: np.broadcast_to(value, shape).reshape(-1) for name, value in grid.items()}
+    columns["weight"] = weights.reshape(-1)
+    return pd.DataFrame(columns)

@@ -1,0 +1,201 @@
+"""DataFrame → scaled Panel with the state learned at fit, reused unchanged at predict time.
+
+The Forecaster owns one `FramePreprocessor`: `fit` validates the training frame, fixes the
+frequency, calendar features and scaling statistics; `transform` applies exactly those to any
+later frame (validation, test, fresh history), so nothing about the data is re-learned later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tsattn.config import ForecasterConfig
+from tsattn.data import (
+    Panel,
+    PanelScaler,
+    WindowDataset,
+    build_panel,
+    future_covariates_array,
+    resolve_calendar_features,
+    validate_frame,
+)
+from tsattn.errors import DataValidationError
+from tsattn.nn import NetworkConfig
+
+__all__ = ["FramePreprocessor"]
+
+# ForecasterConfig fields that shape the data; saved with the model so loading needs nothing else.
+_DATA_FIELDS = (
+    "target", "time_col", "id_col", "past_covariates", "future_covariates", "fill_missing",
+    "constant_columns", "scaling", "lookback", "horizon", "stride", "quantiles",
+)  # fmt: skip
+
+
+class FramePreprocessor:
+    """Validation, panel building and scaling of frames, with fitted state kept for predict."""
+
+    def __init__(self, config: ForecasterConfig) -> None:
+        self.settings: dict[str, Any] = {name: getattr(config, name) for name in _DATA_FIELDS}
+        self.requested_freq = config.freq
+        self.requested_calendar = config.calendar_features
+
+    # -- learned at fit ------------------------------------------------------------------------
+
+    def fit(self, df: pd.DataFrame) -> Panel:
+        """Validate the training frame, learn frequency, calendar and scaling; return it scaled."""
+        s = self.settings
+        validated = self._validate(df, "train_df", self.requested_freq, s["lookback"] + s["horizon"])
+        requested = None if self.requested_calendar == "none" else self.requested_calendar
+        self.freq = validated.freq
+        self.tz = validated.tz
+        self.calendar = resolve_calendar_features(validated.freq, requested)
+        panel = build_panel(validated, self.calendar)
+        self.feature_names = panel.columns
+        self.scaler = PanelScaler(s["scaling"]).fit(panel)
+        return self.scaler.transform(panel)
+
+    def transform(self, df: pd.DataFrame, *, role: str, for_prediction: bool = False) -> Panel:
+        """Validate `df` against the fitted frequency and zone, and scale it like the train frame.
+
+        Prediction needs `lookback` rows per series; evaluation needs `lookback + horizon`.
+        """
+        s = self.settings
+        min_length = s["lookback"] + (0 if for_prediction else s["horizon"])
+        validated = self._validate(df, role, self.freq, min_length)
+        if validated.tz != self.tz:
+            raise DataValidationError(
+                f"{role}: timestamps are in time zone {validated.tz} but the model was trained on "
+                f"{self.tz}; convert the time column to {self.tz} first"
+            )
+        return self.scaler.transform(build_panel(validated, self.calendar))
+
+    def _validate(self, df: pd.DataFrame, role: str, freq: str | None, min_length: int) -> Any:
+        if not isinstance(df, pd.DataFrame):
+            raise DataValidationError(f"{role} must be a pandas DataFrame, got {type(df).__name__}")
+        s = self.settings
+        try:
+            return validate_frame(
+                df,
+                target=s["target"],
+                time_col=s["time_col"],
+                id_col=s["id_col"],
+                past_covariates=s["past_covariates"],
+                future_covariates=s["future_covariates"],
+                freq=freq,
+                fill_missing=s["fill_missing"],
+                constant_columns=s["constant_columns"],
+                min_length=min_length,
+            )
+        except DataValidationError as err:
+            raise DataValidationError(f"{role}: {err}") from None
+
+    # -- windows -------------------------------------------------------------------------------
+
+    def window_dataset(self, panel: Panel, *, stride: int | None = None) -> WindowDataset:
+        """Every window inside `panel` (targets included), for training and rolling evaluation."""
+        s = self.settings
+        return WindowDataset.for_training(
+            panel, lookback=s["lookback"], horizon=s["horizon"], stride=stride or s["stride"]
+        )
+
+    def prediction_dataset(self, panel: Panel, future_df: pd.DataFrame | None) -> WindowDataset:
+        """One window per series ending at its last row; future covariates come from `future_df`."""
+        s = self.settings
+        future = None
+        if panel.n_future:
+            if future_df is None:
+                raise DataValidationError(
+                    f"the model uses future covariates {list(panel.future_covariates)}: pass "
+                    f"future_df with their values for the {s['horizon']} steps after each series"
+                )
+            raw = future_covariates_array(
+                future_df, panel, s["horizon"], time_col=s["time_col"], id_col=s["id_col"]
+            )
+            series = np.arange(panel.n_series)
+            future = self.scaler.transform_future(raw, series, panel=panel)
+        elif future_df is not None:
+            raise DataValidationError(
+                "future_df was given but the model uses no future covariates; drop future_df or "
+                "refit with future_covariates=[...]"
+            )
+        return WindowDataset.for_prediction(
+            panel, lookback=s["lookback"], horizon=s["horizon"], future_covariates=future
+        )
+
+    # -- what the rest of the package reads ----------------------------------------------------
+
+    def network_config(self, config: ForecasterConfig) -> NetworkConfig:
+        """Network shapes from the fitted data plus the architecture choices from `config`."""
+        n_known = len(config.future_covariates) + 2 * len(self.calendar)
+        return NetworkConfig(
+            n_features=len(self.feature_names),
+            n_targets=len(config.target),
+            n_future=n_known,
+            lookback=config.lookback,
+            horizon=config.horizon,
+            cell=config.cell,
+            hidden_size=config.hidden_size,
+            num_layers=config.num_layers,
+            dropout=config.dropout,
+            attention=config.attention,
+            num_heads=config.num_heads if config.attention == "multihead" else 1,
+            input_attention=config.input_attention,
+            decoder=config.decoder,
+            revin=config.revin,
+            quantiles=tuple(config.quantiles or ()),
+        )
+
+    def inverse_targets(self, values: np.ndarray, series: np.ndarray, panel: Panel) -> np.ndarray:
+        """Undo scaling of (N, H, C, Q) forecasts; `series` indexes `panel.series_ids`."""
+        moved = np.moveaxis(values, -1, -2)  # -> (N, H, Q, C): the scaler wants C last
+        restored = self.scaler.inverse_targets(moved, series, panel=panel)
+        return np.moveaxis(restored, -2, -1)  # -> (N, H, C, Q)
+
+    @property
+    def target_names(self) -> list[str]:
+        return list(self.settings["target"])
+
+    @property
+    def quantiles(self) -> list[float] | None:
+        quantiles: list[float] | None = self.settings["quantiles"]
+        return quantiles
+
+    @property
+    def time_name(self) -> str:
+        return str(self.settings["time_col"] or "time")
+
+    @property
+    def id_name(self) -> str | None:
+        id_col: str | None = self.settings["id_col"]
+        return id_col
+
+    # -- persistence ---------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain JSON-able state: settings, fitted frequency/zone/calendar and scaler stats."""
+        return {
+            "settings": self.settings,
+            "requested_freq": self.requested_freq,
+            "requested_calendar": self.requested_calendar,
+            "freq": self.freq,
+            "tz": self.tz,
+            "calendar": list(self.calendar),
+            "feature_names": list(self.feature_names),
+            "scaler": self.scaler.state_dict(),
+        }
+
+    @classmethod
+    def from_state_dict(cls, state: dict[str, Any]) -> FramePreprocessor:
+        prep = cls.__new__(cls)
+        prep.settings = dict(state["settings"])
+        prep.requested_freq = state["requested_freq"]
+        prep.requested_calendar = state["requested_calendar"]
+        prep.freq = state["freq"]
+        prep.tz = state["tz"]
+        prep.calendar = list(state["calendar"])
+        prep.feature_names = list(state["feature_names"])
+        prep.scaler = PanelScaler.from_state_dict(state["scaler"])
+        return prep

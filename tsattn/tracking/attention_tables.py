@@ -1,0 +1,185 @@
+"""Summaries of tidy attention tables: pure pandas, no plotting, no MLflow.
+
+Input is what `Forecaster.interpret` returns. Temporal attention has one row per
+(series, origin, step, head, source timestep), and the weights of each (series, origin, step, head)
+sum to one over the lookback. Input attention has one row per (series, origin, source timestep,
+variable), summing to one over variables. Every summary below keeps that meaning: profiles are
+shares of attention, so they also sum to one and runs with different lookbacks stay comparable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tsattn.errors import TrackingError
+
+__all__ = [
+    "TEMPORAL_COLUMNS",
+    "INPUT_COLUMNS",
+    "WINDOW_KEYS",
+    "check_input_frame",
+    "check_temporal_frame",
+    "distance_profile",
+    "lag_profile",
+    "matrix_of_window",
+    "mean_attention_map",
+    "representative_windows",
+    "variable_importance",
+    "weight_sums",
+    "window_matrix",
+]
+
+TEMPORAL_COLUMNS = (
+    "series",
+    "origin",
+    "step",
+    "target_time",
+    "source_time",
+    "lag",
+    "distance",
+    "head",
+    "weight",
+)
+INPUT_COLUMNS = ("series", "origin", "source_time", "lag", "variable", "weight")
+WINDOW_KEYS = ["series", "origin"]
+_STEP_KEYS = ["series", "origin", "step", "head"]
+
+
+def check_temporal_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return `frame` if it has the temporal-attention columns, else say which are missing."""
+    return _check(frame, TEMPORAL_COLUMNS, "temporal attention (interpret(kind='temporal'))")
+
+
+def check_input_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return `frame` if it has the input-attention columns, else say which are missing."""
+    return _check(frame, INPUT_COLUMNS, "input attention (interpret(kind='input'))")
+
+
+def weight_sums(frame: pd.DataFrame) -> pd.Series:
+    """Sum of weights per (series, origin, step, head); each should be 1 for a softmax."""
+    return check_temporal_frame(frame).groupby(_STEP_KEYS, sort=False)["weight"].sum()
+
+
+def window_matrix(
+    frame: pd.DataFrame, series: object, origin: object
+) -> tuple[np.ndarray, pd.Index, pd.Index]:
+    """One window's attention as an (H, L) matrix averaged over heads, with its time axes.
+
+    Rows are forecast steps (first step first), columns the lookback, oldest first, so the
+    matrix reads left to right in time. Returns (matrix, target_times, source_times).
+    """
+    check_temporal_frame(frame)
+    window = frame[(frame["series"] == series) & (frame["origin"] == origin)]
+    if window.empty:
+        raise TrackingError(
+            f"no attention rows for series={series!r}, origin={origin!r}; pick one of the "
+            "(series, origin) pairs present in the table"
+        )
+    return matrix_of_window(window)
+
+
+def matrix_of_window(window: pd.DataFrame) -> tuple[np.ndarray, pd.Index, pd.Index]:
+    """`window_matrix` for rows already restricted to one (series, origin)."""
+    grid = window.pivot_table(index="step", columns="lag", values="weight", aggfunc="mean")
+    grid = grid.sort_index().sort_index(axis=1, ascending=False)  # oldest source first
+    targets = window.drop_duplicates("step").set_index("step")["target_time"].loc[grid.index]
+    sources = window.drop_duplicates("lag").set_index("lag")["source_time"].loc[grid.columns]
+    return grid.to_numpy(dtype=float), pd.Index(targets), pd.Index(sources)
+
+
+def representative_windows(frame: pd.DataFrame, count: int = 4) -> pd.DataFrame:
+    """Pick up to `count` windows worth looking at, and say why each was picked.
+
+    Picks by attention entropy (averaged over steps and heads): the most focused window, a
+    typical one (median), the most diffuse, then the latest origin. Extremes show what the model
+    *can* do; the median shows what it usually does.
+    """
+    check_temporal_frame(frame)
+    weight = frame["weight"].to_numpy(dtype=float)
+    plogp = -weight * np.log(np.where(weight > 0, weight, 1.0))  # 0 log 0 = 0
+    per_step = frame[_STEP_KEYS].assign(entropy=plogp).groupby(_STEP_KEYS, sort=False).sum()
+    windows = per_step.groupby(WINDOW_KEYS, sort=True)["entropy"].mean().reset_index()
+    windows = windows.sort_values("entropy", kind="stable").reset_index(drop=True)
+    picks = [
+        (0, "most focused"),
+        (len(windows) // 2, "typical (median entropy)"),
+        (len(windows) - 1, "most diffuse"),
+        (int(windows["origin"].to_numpy().argmax()), "latest origin"),
+    ]
+    rows, seen = [], set()
+    for position, reason in picks:
+        key = tuple(windows.loc[position, WINDOW_KEYS])
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append({**dict(zip(WINDOW_KEYS, key)), "entropy": windows.loc[position, "entropy"],
+                     "reason": reason})
+    return pd.DataFrame(rows[:count], columns=[*WINDOW_KEYS, "entropy", "reason"])
+
+
+def lag_profile(frame: pd.DataFrame) -> pd.DataFrame:
+    """Share of attention at each lag (0 = the origin), over all windows, steps and heads.
+
+    Columns: lag, share (sums to one), and the 10th/50th/90th percentile of that share across
+    windows, so a bump that only a few windows have is told apart from one they all have.
+    """
+    return _profile(check_temporal_frame(frame), "lag")
+
+
+def distance_profile(frame: pd.DataFrame) -> pd.DataFrame:
+    """Share of attention by distance: steps between the attended time and the predicted time.
+
+    Seasonality shows here, not by lag: a daily pattern in hourly data is a peak at distance 24
+    for every forecast step, while by lag it smears across 24 - step.
+    """
+    return _profile(check_temporal_frame(frame), "distance")
+
+
+def mean_attention_map(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean weight per (step, lag) over all windows and heads: the 'typical' heatmap, H x L."""
+    check_temporal_frame(frame)
+    grid = frame.pivot_table(index="step", columns="lag", values="weight", aggfunc="mean")
+    return grid.sort_index().sort_index(axis=1, ascending=False)
+
+
+def variable_importance(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean input-attention weight per variable, with its spread across windows.
+
+    Columns: variable, importance (sums to one), q10, q90, rank (1 = most attended).
+    """
+    check_input_frame(frame)
+    per_window = frame.groupby([*WINDOW_KEYS, "variable"], sort=False)["weight"].mean()
+    spread = per_window.groupby("variable").quantile([0.1, 0.9]).unstack()
+    table = pd.DataFrame({"importance": per_window.groupby("variable").mean()})
+    table["importance"] /= table["importance"].sum()
+    table["q10"], table["q90"] = spread[0.1], spread[0.9]
+    table = table.sort_values("importance", ascending=False, kind="stable").reset_index()
+    table["rank"] = np.arange(1, len(table) + 1)
+    return table
+
+
+def _profile(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+    groups = frame.groupby(_STEP_KEYS, sort=False).ngroups
+    share = frame.groupby(by)["weight"].sum() / groups
+    # Per-window share: weights of that window at `by`, over that window's (step, head) groups.
+    per_window = frame.groupby([*WINDOW_KEYS, by], sort=False)["weight"].sum()
+    sizes = frame.drop_duplicates(_STEP_KEYS).groupby(WINDOW_KEYS, sort=False).size()
+    per_window = per_window / sizes.reindex(per_window.index.droplevel(by)).to_numpy()
+    spread = per_window.groupby(by).quantile([0.1, 0.5, 0.9]).unstack()
+    table = pd.DataFrame({"share": share})
+    table["q10"], table["q50"], table["q90"] = spread[0.1], spread[0.5], spread[0.9]
+    table["windows"] = per_window.groupby(by).size()
+    return table.sort_index().reset_index()
+
+
+def _check(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> pd.DataFrame:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise TrackingError(
+            f"{what} table lacks columns {missing}; got {list(frame.columns)}. Pass the frame "
+            "Forecaster.interpret returns, unchanged."
+        )
+    if frame.empty:
+        raise TrackingError(f"{what} table is empty; interpret a frame with at least one window")
+    return frame

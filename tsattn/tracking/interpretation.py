@@ -1,0 +1,149 @@
+"""Write the `interpretation/` folder of a run: heatmaps, profiles, importance, raw weights.
+
+Everything here works on tidy attention frames and a folder, so it can be tested without a
+model or a tracking server, and a user can call `write_interpretation` on any frame from
+`Forecaster.interpret` to get the same files locally.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from tsattn.tracking import attention_plots as plots
+from tsattn.tracking import attention_tables as tables
+from tsattn.tracking.attention_report import write_report
+
+__all__ = ["InterpretationFiles", "write_interpretation"]
+
+_DPI = 110
+
+
+@dataclass
+class InterpretationFiles:
+    """Paths written, grouped by what they show; `notes` says what was skipped and why."""
+
+    folder: Path
+    heatmaps: list[Path] = field(default_factory=list)
+    tables: list[Path] = field(default_factory=list)
+    plots: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def all(self) -> list[Path]:
+        """Every file written, for logging or listing."""
+        return [*self.heatmaps, *self.tables, *self.plots]
+
+
+def write_interpretation(
+    folder: str | Path,
+    temporal: pd.DataFrame | None,
+    inputs: pd.DataFrame | None = None,
+    *,
+    history: pd.DataFrame | None = None,
+    target: str | None = None,
+    freq: str | None = None,
+    windows: int = 4,
+    report: bool = True,
+) -> InterpretationFiles:
+    """Write attention artifacts for one run into `folder` and return what was written.
+
+    `temporal` / `inputs` are `Forecaster.interpret(kind="temporal" / "input")` frames (None when
+    the model has no such attention). `history`, a frame with columns series, time, value, puts
+    the target above each heatmap; `target` names it. `windows` caps the heatmaps drawn.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = InterpretationFiles(folder)
+    if temporal is not None:
+        _write_temporal(files, temporal, history, target, freq, windows)
+        if report:
+            files.plots.append(write_report(folder / "attention_report.html", temporal, freq=freq))
+    else:
+        files.notes.append("no temporal attention (attention='none'): heatmaps skipped")
+    if inputs is not None:
+        _write_inputs(files, inputs)
+    return files
+
+
+def _write_temporal(
+    files: InterpretationFiles,
+    frame: pd.DataFrame,
+    history: pd.DataFrame | None,
+    target: str | None,
+    freq: str | None,
+    windows: int,
+) -> None:
+    tables.check_temporal_frame(frame)
+    folder = files.folder
+    files.tables.append(_parquet(frame, folder / "temporal_attention.parquet"))
+    chosen = tables.representative_windows(frame, windows)
+    files.tables.append(_csv(chosen, folder / "heatmap_windows.csv"))
+    for number, row in enumerate(chosen.itertuples(index=False), start=1):
+        matrix, target_times, source_times = tables.window_matrix(frame, row.series, row.origin)
+        values = _history_values(history, row.series, source_times)
+        title = f"series {row.series}, origin {_stamp(row.origin)}: {row.reason}"
+        figure = plots.plot_window_heatmap(
+            matrix, target_times, source_times, title=title, history=values,
+            history_label=target or "target",
+        )
+        name = f"heatmap_{number}_{_slug(row.reason)}_{_slug(row.series)}.png"
+        files.heatmaps.append(_png(figure, folder / "heatmaps" / name))
+    by_lag, by_distance = tables.lag_profile(frame), tables.distance_profile(frame)
+    files.tables.append(_csv(by_lag, folder / "lag_profile.csv"))
+    files.tables.append(_csv(by_distance, folder / "distance_profile.csv"))
+    files.plots.append(_png(plots.plot_lag_profile(by_lag, by_distance, freq=freq),
+                            folder / "lag_profile.png"))
+    files.plots.append(_png(plots.plot_mean_map(tables.mean_attention_map(frame)),
+                            folder / "mean_attention_map.png"))
+
+
+def _write_inputs(files: InterpretationFiles, frame: pd.DataFrame) -> None:
+    tables.check_input_frame(frame)
+    folder = files.folder
+    files.tables.append(_parquet(frame, folder / "input_attention.parquet"))
+    importance = tables.variable_importance(frame)
+    files.tables.append(_csv(importance, folder / "variable_importance.csv"))
+    files.plots.append(_png(plots.plot_variable_importance(importance),
+                            folder / "variable_importance.png"))
+
+
+def _history_values(
+    history: pd.DataFrame | None, series: object, times: pd.Index
+) -> list[float] | None:
+    if history is None:
+        return None
+    rows = history[history["series"] == series]
+    if rows.empty:
+        return None
+    values = rows.drop_duplicates("time").set_index("time")["value"]
+    aligned = values.reindex(times)
+    return None if aligned.isna().all() else aligned.tolist()
+
+
+def _png(figure: object, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=_DPI)  # type: ignore[attr-defined]
+    return path
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _parquet(frame: pd.DataFrame, path: Path) -> Path:
+    frame.to_parquet(path, index=False)
+    return path
+
+
+def _stamp(value: object) -> str:
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat(sep=" ", timespec="minutes")
+    return str(value)
+
+
+def _slug(value: object) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", str(value)).strip("-").lower()[:40] or "x"

@@ -1,0 +1,257 @@
+"""The hook `Forecaster.fit` calls: decide whether to track, own the run, record everything.
+
+`fit_session` opens before the first training step (so an unreachable store fails fast, with
+nothing lost) and yields a `FitSession` whose `logger` goes to the Trainer and whose `finish`
+runs after training to log what only a fitted model has: the model, final facts, attention.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from tsattn.errors import TrackingError
+from tsattn.tracking.runs import active_run
+
+if TYPE_CHECKING:
+    from tsattn.config import TrackingConfig
+
+__all__ = ["FitSession", "autolog", "fit_session"]
+
+_UNLOGGED_DIR = "tsattn-unlogged-models"
+_autolog: TrackingConfig | None = None
+
+
+def autolog(
+    enabled: bool = True,
+    *,
+    uri: str | None = None,
+    experiment: str = "tsattn",
+    allow_offline: bool = False,
+) -> None:
+    """Track every `Forecaster.fit` in this process, as if each had `track=True`.
+
+    `uri` and `experiment` choose the store (default: MLFLOW_TRACKING_URI, else the local
+    `sqlite:///mlflow.db`); `autolog(False)` turns it off again.
+    """
+    global _autolog
+    from tsattn.config import TrackingConfig
+
+    _autolog = TrackingConfig(enabled=enabled, uri=uri, experiment=experiment,
+                              allow_offline=allow_offline) if enabled else None
+
+
+@dataclass
+class FitSession:
+    """What `fit` needs from tracking: a Trainer logger and a `finish` to call after training.
+
+    The no-op session (tracking off) has `logger=None` and a `finish` that does nothing.
+    """
+
+    logger: Any = None
+    run_id: str | None = None
+    store_uri: str | None = None
+    allow_offline: bool = False
+    train_df: pd.DataFrame | None = None
+    interpretation_windows: int = 4
+    max_origins: int = 2000
+
+    def finish(self, forecaster: Any, val_df: pd.DataFrame | None) -> None:
+        """Log the fitted model, metrics history (if no logger ran), facts and attention."""
+        if self.run_id is None:
+            return
+        import mlflow
+
+        reference = val_df if val_df is not None else self.train_df
+        if reference is None:
+            raise TrackingError("FitSession.finish needs val_df or the session's train_df")
+        self._log_model(forecaster, reference)  # first: the one thing that must not be lost
+        self._log_outcome(forecaster)
+        mlflow.set_tag("tsattn.interpretation_data", "val_df" if val_df is not None else "train_df")
+        self._log_interpretation(forecaster, reference)
+
+    def _log_outcome(self, forecaster: Any) -> None:
+        import mlflow
+
+        history: pd.DataFrame = getattr(forecaster, "history_", pd.DataFrame())
+        logged = getattr(self.logger, "epochs_logged", set())
+        if not history.empty and not logged:  # no Lightning logger was used: log the history
+            for row in history.to_dict("records"):
+                epoch = int(row.pop("epoch"))
+                mlflow.log_metrics({k: float(v) for k, v in row.items() if pd.notna(v)}, step=epoch)
+        mlflow.log_metric("epochs_trained", float(getattr(forecaster, "epochs_trained_", 0)))
+        if "val_loss" in history:
+            best = int(history["val_loss"].idxmin())
+            mlflow.log_metric("best_val_loss", float(history.loc[best, "val_loss"]))
+            mlflow.log_metric("best_epoch", float(history.loc[best, "epoch"]))
+        freq = _fitted_freq(forecaster)
+        if freq:
+            mlflow.set_tag("tsattn.freq", freq)
+            _log_params_once({"data.freq": freq})
+
+    def _log_model(self, forecaster: Any, frame: pd.DataFrame) -> None:
+        import mlflow
+
+        from tsattn.tracking.pyfunc_model import log_forecaster_model
+
+        try:
+            info = log_forecaster_model(forecaster, frame)
+        except Exception as err:
+            where = forecaster.save(Path(_UNLOGGED_DIR) / str(self.run_id)).resolve()
+            message = (
+                f"the trained model could not be logged to MLflow run {self.run_id} in "
+                f"{self.store_uri} ({err}); it is saved at '{where}' instead. Load it with "
+                f"Forecaster.load('{where}')."
+            )
+            if not self.allow_offline:
+                raise TrackingError(message) from err
+            warnings.warn(message, RuntimeWarning, stacklevel=4)
+            return
+        mlflow.set_tag("tsattn.model_uri", info.model_uri)
+
+    def _log_interpretation(self, forecaster: Any, frame: pd.DataFrame) -> None:
+        import mlflow
+
+        from tsattn.tracking.interpretation import write_interpretation
+        from tsattn.tracking.interpretation_source import interpretation_inputs
+
+        try:
+            inputs = interpretation_inputs(forecaster, frame, max_origins=self.max_origins)
+            with tempfile.TemporaryDirectory(prefix="tsattn-interp-") as tmp:
+                files = write_interpretation(
+                    tmp, inputs.temporal, inputs.inputs, history=inputs.history,
+                    target=inputs.target, freq=_fitted_freq(forecaster),
+                    windows=self.interpretation_windows,
+                )
+                (Path(tmp) / "README.txt").write_text(_readme(files.notes, inputs.stride))
+                mlflow.log_artifacts(tmp, "interpretation")
+        except Exception as err:  # attention plots must not cost the user a trained model
+            mlflow.set_tag("tsattn.interpretation_error", str(err)[:5000])
+            warnings.warn(
+                f"attention interpretation artifacts were not logged to run {self.run_id}: "
+                f"{err}. The model and metrics are logged.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+
+
+@contextmanager
+def fit_session(
+    forecaster: Any,
+    train_df: pd.DataFrame,
+    val_df: pd.DataFrame | None,
+    *,
+    enabled: bool,
+    tracking: TrackingConfig | None = None,
+) -> Iterator[FitSession]:
+    """Yield a tracking session for one `fit`; a no-op one when tracking is off.
+
+    Tracks when `enabled`, when `autolog()` is on, or when an MLflow run is active (then it logs
+    into that run and leaves ending it to its owner). Otherwise it starts a run in the store
+    `tracking` names (default: MLFLOW_TRACKING_URI, else local sqlite), failing fast with
+    TrackingError if unreachable; that run ends FAILED if the fit raises.
+    """
+    if not enabled and _autolog is None and active_run() is None:
+        yield FitSession()
+        return
+    import mlflow
+
+    from tsattn.config import TrackingConfig
+    from tsattn.tracking import record
+    from tsattn.tracking.logger import EpochMLFlowLogger
+    from tsattn.tracking.runs import start_run
+
+    settings = (tracking or _autolog or TrackingConfig()).model_copy(update={"enabled": True})
+    config = record.config_dict(forecaster)
+    tags = {**record.model_tags(config), "tsattn.job": "fit"}
+    run_name = settings.run_name or record.default_run_name(config)
+    with start_run(settings, run_name=run_name, tags=tags) as run:
+        assert run is not None  # enabled=True always yields a run
+        run_id, uri = run.info.run_id, mlflow.get_tracking_uri()
+        mlflow.set_tags(tags)  # also on a user's active run, which start_run did not tag
+        _log_start(run_id, config, forecaster, train_df, val_df)
+        yield FitSession(
+            logger=EpochMLFlowLogger(run_id=run_id, tracking_uri=uri),
+            run_id=run_id,
+            store_uri=uri,
+            allow_offline=settings.allow_offline,
+            train_df=train_df,
+        )
+
+
+def _log_start(
+    run_id: str,
+    config: dict[str, Any],
+    forecaster: Any,
+    train_df: pd.DataFrame,
+    val_df: pd.DataFrame | None,
+) -> None:
+    """Everything known before training, so even a crashed run shows its settings and data."""
+    import mlflow
+
+    from tsattn.tracking import record
+
+    facts = record.data_facts(forecaster, {"train": train_df, "val": val_df})
+    _log_params_once({**config, **facts, **record.version_params()})
+    mlflow.log_dict(config, "config.json")
+    for name, frame in (("train", train_df), ("val", val_df)):
+        if frame is not None:
+            _log_dataset(frame, name)
+
+
+def _log_params_once(params: dict[str, Any]) -> None:
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from tsattn.tracking.record import log_params
+
+    run = mlflow.active_run()
+    assert run is not None
+    log_params(run.info.run_id, params, client=MlflowClient())
+
+
+def _log_dataset(frame: pd.DataFrame, name: str) -> None:
+    """Register the frame's schema and digest under the run's Datasets (not the data itself)."""
+    import mlflow.data
+
+    context = {"train": "training", "val": "validation"}.get(name, name)
+    try:
+        with warnings.catch_warnings():  # MLflow's digest code trips pandas deprecations
+            warnings.simplefilter("ignore")
+            dataset = mlflow.data.from_pandas(frame, name=name)
+        mlflow.log_input(dataset, context=context)
+    except Exception as err:  # dataset metadata is a nicety; never fail a fit over it
+        warnings.warn(f"could not log dataset '{name}' to MLflow: {err}", RuntimeWarning,
+                      stacklevel=3)
+
+
+def _fitted_freq(forecaster: Any) -> str | None:
+    for owner in (forecaster, getattr(forecaster, "preprocessor_", None)):
+        for attribute in ("freq_", "freq"):
+            value = getattr(owner, attribute, None)
+            if isinstance(value, str) and value:
+                return value
+    return None
+
+
+def _readme(notes: list[str], stride: int) -> str:
+    lines = [
+        "tsattn attention interpretation",
+        "heatmaps/: temporal attention of representative windows (step x past timestep).",
+        "lag_profile.png/.csv, distance_profile.csv: share of attention by lag / distance.",
+        "mean_attention_map.png: mean attention, step x lag, over all windows.",
+        "temporal_attention.parquet: raw weights (series, origin, step, source_time, lag, ...).",
+        "variable_importance.*, input_attention.parquet: input attention, when enabled.",
+        "attention_report.html: scrub through windows interactively.",
+        f"Windows were taken every {stride} step(s) of the validation data.",
+        *notes,
+    ]
+    return "\n".join(lines) + "\n"
+

@@ -1,0 +1,153 @@
+"""After the search: retrain the best configuration, save it, log it and register it.
+
+The best trial's weights live (briefly) in a worker process that may be on another machine, so
+the parent retrains from the best parameters instead: on the train split (same data and seed as
+the trial, so the same model up to hardware nondeterminism), or with `retrain_on_train_val` on
+train + validation for exactly the epochs the trial found best (no validation is left to stop
+early on). Inside an active MLflow run `Forecaster.fit` logs the model and its attention
+interpretation itself; here it runs in a nested "best" run under the study's parent run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pandas as pd
+
+from tsattn.config import ExperimentConfig, ForecasterConfig
+from tsattn.tuning.settings import TuneSettings
+from tsattn.tuning.space import trial_forecaster_config
+
+__all__ = ["BestModel", "DEFAULT_ALIAS", "fit_best"]
+
+DEFAULT_ALIAS = "best"
+
+
+@dataclass
+class BestModel:
+    """The retrained best model, where it was saved, and where it was logged and registered."""
+
+    trial: int
+    value: float
+    params: dict[str, Any]
+    forecaster: Any
+    model_dir: Path
+    trained_on: str
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    run_id: str | None = None
+    registered_name: str | None = None
+    registered_version: int | None = None
+    alias: str | None = None
+
+    @property
+    def model_uri(self) -> str | None:
+        """`models:/name@alias`, what `Forecaster.load` and `tsattn predict --model` accept."""
+        if self.registered_name is None:
+            return None
+        suffix = f"@{self.alias}" if self.alias else f"/{self.registered_version}"
+        return f"models:/{self.registered_name}{suffix}"
+
+
+def fit_best(
+    config: ExperimentConfig,
+    settings: TuneSettings,
+    study: optuna.Study,
+    frame: pd.DataFrame,
+    *,
+    hardware: dict[str, Any],
+    track: bool,
+) -> BestModel:
+    """Retrain the study's best trial, evaluate it, save it; with `track`, log and register it.
+
+    `track` requires the study's parent run to be active (see `mlflow_runs.study_run`).
+    """
+    from tsattn.jobs import split_frame
+
+    best = study.best_trial
+    fc = _final_config(config.forecaster, settings, best, hardware)
+    train, val, test = split_frame(frame, config.model_copy(update={"forecaster": fc}))
+    on_train_val = settings.retrain_on_train_val and val is not None
+    fit_frame = _train_and_val(train, val, fc) if on_train_val else train
+    result = BestModel(
+        trial=best.number,
+        value=float(best.value),  # type: ignore[arg-type]
+        params=dict(best.params),
+        forecaster=None,
+        model_dir=Path(config.output_dir) / config.name / "best_model",
+        trained_on="train+val" if on_train_val else "train",
+    )
+    if not track:
+        _fit_and_save(result, fc, fit_frame, None if on_train_val else val, val, test)
+        return result
+    from tsattn.tracking import register_model, start_run
+    from tsattn.tracking.runs import log_metrics
+
+    tags = {
+        "tsattn.role": "best",
+        "optuna.trial": str(best.number),
+        "tsattn.trained_on": result.trained_on,
+    }
+    with start_run(
+        config.tracking, run_name=f"best-trial-{best.number}", tags=tags, nested=True
+    ) as run:
+        assert run is not None
+        result.run_id = run.info.run_id
+        _fit_and_save(result, fc, fit_frame, None if on_train_val else val, val, test)
+        for split, values in result.metrics.items():
+            log_metrics(values, prefix=split)
+    name = config.tracking.register_as or config.name
+    alias = config.tracking.alias or DEFAULT_ALIAS
+    result.registered_version = register_model(result.run_id, name, alias)
+    result.registered_name, result.alias = name, alias
+    return result
+
+
+def _fit_and_save(
+    result: BestModel,
+    fc: ForecasterConfig,
+    fit_frame: pd.DataFrame,
+    fit_val: pd.DataFrame | None,
+    val: pd.DataFrame | None,
+    test: pd.DataFrame | None,
+) -> None:
+    from tsattn.forecaster import Forecaster
+
+    forecaster = Forecaster(**fc.model_dump()).fit(fit_frame, val_df=fit_val)
+    # Validation scores of a model trained on the validation data would flatter it: skip them.
+    if val is not None and result.trained_on == "train":
+        result.metrics["val"] = forecaster.evaluate(val)
+    if test is not None:
+        result.metrics["test"] = forecaster.evaluate(test)
+    result.model_dir = forecaster.save(result.model_dir)
+    result.forecaster = forecaster
+
+
+def _final_config(
+    base: ForecasterConfig,
+    settings: TuneSettings,
+    best: optuna.trial.FrozenTrial,
+    hardware: dict[str, Any],
+) -> ForecasterConfig:
+    fixed: dict[str, Any] = dict(hardware)
+    if settings.retrain_on_train_val:
+        # Without a validation split nothing can stop training early: run the trial's best
+        # number of epochs, which the trial measured on held-out data.
+        epochs = int(best.user_attrs.get("best_epoch", base.max_epochs - 1)) + 1
+        fixed.update(max_epochs=epochs, patience=None)
+    return trial_forecaster_config(base, best.params, **fixed)
+
+
+def _train_and_val(
+    train: pd.DataFrame, val: pd.DataFrame | None, fc: ForecasterConfig
+) -> pd.DataFrame:
+    """Train and validation as one frame; the validation split repeats `lookback` rows of train."""
+    if val is None:
+        return train
+    both = pd.concat([train, val])
+    if fc.time_col is not None:
+        keys = [fc.id_col, fc.time_col] if fc.id_col else [fc.time_col]
+        return both.drop_duplicates(subset=keys, keep="first").sort_values(keys, kind="stable")
+    return both[~both.index.duplicated(keep="first")].sort_index(kind="stable")

@@ -1,0 +1,200 @@
+"""`tune_job`: validate everything, start the workers, wait, then retrain and register the best.
+
+All checks that can fail cheaply (search space, hardware flags, storage URL, tracking store,
+data file) run before the first worker starts. The study's storage decides what "done" means:
+`trials` is the number of finished (complete or pruned) trials the study should hold, so running
+the same command again resumes an interrupted study and a larger `trials` extends a finished one.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pandas as pd
+
+from tsattn.config import ExperimentConfig
+from tsattn.errors import ConfigError
+from tsattn.tuning.best import BestModel, fit_best
+from tsattn.tuning.hardware import WorkerSlot, plan_workers
+from tsattn.tuning.launch import WorkerExit, run_workers
+from tsattn.tuning.settings import TuneSettings, tune_settings
+from tsattn.tuning.spec import TrackingLink, WorkerSpec
+from tsattn.tuning.storage import default_storage_url, open_storage, redact
+from tsattn.tuning.study import (
+    StudyProgress,
+    create_or_load_study,
+    progress_of,
+    top_trials,
+)
+
+__all__ = ["TuneResult", "tune_job"]
+
+
+@dataclass
+class TuneResult:
+    """What a tuning job produced and where to find it."""
+
+    study_name: str
+    storage: str
+    run_dir: Path
+    progress: StudyProgress
+    top: pd.DataFrame
+    best: BestModel | None = None
+    mlflow_run_id: str | None = None
+    tracking_uri: str | None = None
+    workers: list[WorkerExit] = field(default_factory=list)
+    failures: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def dashboard_command(self) -> str:
+        return f"optuna-dashboard {self.storage}"
+
+
+def tune_job(
+    config: ExperimentConfig,
+    *,
+    trials: int,
+    workers: int | None = None,
+    gpus: list[int] | None = None,
+    storage: str | None = None,
+    study_name: str | None = None,
+    timeout: float | None = None,
+    track: bool = True,
+    top: int = 10,
+    on_progress: Callable[[StudyProgress], None] | None = None,
+) -> TuneResult:
+    """Run (or resume) a study until it holds `trials` finished trials, then fit the best model.
+
+    `workers` starts that many CPU processes, `gpus` one process per listed GPU; neither runs
+    one worker with the config's own accelerator. `storage` is an Optuna database URL (default:
+    sqlite in `<output_dir>/<name>/`), which several machines may share. `on_progress` is called
+    every couple of seconds with a snapshot, for live display.
+    """
+    settings = tune_settings(config)
+    if trials < 1:
+        raise ConfigError(f"--trials must be at least 1, but got {trials}")
+    if timeout is not None and timeout <= 0:
+        raise ConfigError(f"--timeout must be a positive number of seconds, but got {timeout}")
+    slots = plan_workers(config.forecaster, workers=workers, gpus=gpus)
+    run_dir = Path(config.output_dir).resolve() / config.name
+    url = storage or default_storage_url(run_dir)
+    name = study_name or config.name
+    frame = _read_data(config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study = create_or_load_study(
+            open_storage(url, settings), name, settings, space=_space_json(settings)
+        )
+        optuna.storages.fail_stale_trials(study)
+        with _study_run(config, study, redact(url), track) as link:
+            exits = _search(config, study, url, trials, timeout, slots, run_dir, link, on_progress)
+            result = _summarise(study, url, run_dir, trials, top, exits, link)
+            if result.progress.best_number is not None:
+                hardware = _final_hardware(config, slots, gpus)
+                result.best = fit_best(
+                    config, settings, study, frame, hardware=hardware, track=link is not None
+                )
+                if link is not None:
+                    from tsattn.tuning.mlflow_runs import log_study_summary
+
+                    log_study_summary(study, result.progress, result.top)
+    return result
+
+
+def _search(
+    config: ExperimentConfig,
+    study: optuna.Study,
+    url: str,
+    trials: int,
+    timeout: float | None,
+    slots: list[WorkerSlot],
+    run_dir: Path,
+    link: TrackingLink | None,
+    on_progress: Callable[[StudyProgress], None] | None,
+) -> list[WorkerExit]:
+    """Start as many workers as there are trials left (at most one per slot) and wait."""
+    left = trials - progress_of(study, trials).finished
+    if left <= 0:
+        return []
+    spec = WorkerSpec(
+        experiment=config.model_dump(mode="json"),
+        storage_url=url,
+        study_name=study.study_name,
+        n_trials=trials,
+        timeout=timeout,
+        slots=slots,
+        tracking=link,
+    )
+    spec_path = spec.write(run_dir / "tune" / "worker-spec.json")
+    poll = (lambda: on_progress(progress_of(study, trials))) if on_progress else None
+    return run_workers(spec_path, slots[:left], run_dir / "tune", poll=poll)
+
+
+def _summarise(
+    study: optuna.Study,
+    url: str,
+    run_dir: Path,
+    trials: int,
+    top: int,
+    exits: list[WorkerExit],
+    link: TrackingLink | None,
+) -> TuneResult:
+    if link is not None:
+        from tsattn.tuning.mlflow_runs import close_orphan_trial_runs
+
+        close_orphan_trial_runs(study, link)
+    failed = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.FAIL,))
+    return TuneResult(
+        study_name=study.study_name,
+        storage=redact(url),
+        run_dir=run_dir,
+        progress=progress_of(study, trials),
+        top=top_trials(study, top),
+        mlflow_run_id=link.parent_run_id if link else None,
+        tracking_uri=link.uri if link else None,
+        workers=exits,
+        failures={t.number: str(t.user_attrs.get("error", "worker died")) for t in failed},
+    )
+
+
+@contextmanager
+def _study_run(
+    config: ExperimentConfig, study: optuna.Study, storage: str, track: bool
+) -> Iterator[TrackingLink | None]:
+    if not (track and config.tracking.enabled):
+        yield None
+        return
+    from tsattn.tuning.mlflow_runs import study_run
+
+    with study_run(config, study, storage=storage) as link:
+        yield link
+
+
+def _read_data(config: ExperimentConfig) -> pd.DataFrame:
+    """Read and split the data in the parent: a missing file or impossible split fails here,
+    once, instead of failing every trial in every worker."""
+    from tsattn.io import read_frame
+    from tsattn.jobs import split_frame
+
+    frame = read_frame(config.data.path)
+    split_frame(frame, config)
+    return frame
+
+
+def _final_hardware(
+    config: ExperimentConfig, slots: list[WorkerSlot], gpus: list[int] | None
+) -> dict[str, Any]:
+    """The parent sees every GPU, so the final fit names the first listed one explicitly."""
+    if gpus:
+        return {"accelerator": "gpu", "devices": [gpus[0]]}
+    return {"accelerator": slots[0].accelerator, "devices": slots[0].devices}
+
+
+def _space_json(settings: TuneSettings) -> dict[str, Any]:
+    return {name: param.model_dump() for name, param in settings.space.items()}

@@ -1,0 +1,100 @@
+"""The objective every worker optimises: train one Forecaster per trial, return its best score.
+
+Optuna's own Lightning callback reports the per-epoch validation metric and raises
+`TrialPruned` when the pruner says so; an exception from a bad combination or a crashed fit is
+recorded on the trial (`error` user attr) and the trial ends FAIL while the study goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from contextlib import nullcontext
+
+import optuna
+import pandas as pd
+from optuna_integration import PyTorchLightningPruningCallback
+
+from tsattn.config import ExperimentConfig, ForecasterConfig
+from tsattn.errors import ConfigError
+from tsattn.tuning.hardware import WorkerSlot
+from tsattn.tuning.settings import TuneSettings
+from tsattn.tuning.space import suggest, trial_forecaster_config
+from tsattn.tuning.spec import TrackingLink
+
+__all__ = ["Objective", "best_epoch"]
+
+_MAX_ERROR_CHARS = 2000
+
+
+class Objective:
+    """Callable for `study.optimize`: data is read once per worker, a model is fit per trial."""
+
+    def __init__(
+        self,
+        experiment: ExperimentConfig,
+        settings: TuneSettings,
+        frame: pd.DataFrame,
+        slot: WorkerSlot,
+        tracking: TrackingLink | None = None,
+    ) -> None:
+        self.experiment = experiment
+        self.settings = settings
+        self.frame = frame
+        self.slot = slot
+        self.tracking = tracking
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        trial.set_user_attr("worker", self.slot.index)
+        trial.set_user_attr("worker_pid", os.getpid())
+        trial.set_user_attr("hostname", socket.gethostname())
+        trial.set_user_attr("device", self.slot.label)
+        params = suggest(trial, self.settings)
+        try:
+            config = trial_forecaster_config(
+                self.experiment.forecaster,
+                params,
+                accelerator=self.slot.accelerator,
+                devices=self.slot.devices,
+                # Workers write to log files; a progress bar per epoch would only bloat them.
+                enable_progress_bar=False,
+            )
+            return self._fit(trial, config)
+        except optuna.TrialPruned:
+            raise
+        except Exception as err:
+            trial.set_user_attr("error", f"{type(err).__name__}: {err}"[:_MAX_ERROR_CHARS])
+            raise
+
+    def _fit(self, trial: optuna.Trial, config: ForecasterConfig) -> float:
+        from tsattn.forecaster import Forecaster
+        from tsattn.jobs import split_frame
+        from tsattn.tuning.mlflow_runs import trial_run
+
+        # Split per trial: validation starts `lookback` rows early, and lookback may be searched.
+        experiment = self.experiment.model_copy(update={"forecaster": config})
+        train, val, _ = split_frame(self.frame, experiment)
+        logged = config.model_dump(mode="json")
+        runs = trial_run(self.tracking, trial, logged) if self.tracking else nullcontext([])
+        with runs as callbacks:
+            pruning = PyTorchLightningPruningCallback(trial, monitor=self.settings.metric)
+            forecaster = Forecaster(**config.model_dump())
+            forecaster.fit(train, val_df=val, callbacks=[*callbacks, pruning])
+            value, epoch = best_epoch(forecaster.history_, self.settings)
+            trial.set_user_attr("epochs", int(len(forecaster.history_)))
+            trial.set_user_attr("best_epoch", epoch)
+            return value
+
+
+def best_epoch(history: pd.DataFrame, settings: TuneSettings) -> tuple[float, int]:
+    """The best per-epoch value of the metric and its epoch: the weights the fit kept."""
+    metric = settings.metric
+    if metric not in history or history[metric].dropna().empty:
+        raise ConfigError(
+            f"tune.metric={metric!r} was not logged during training; the model logs "
+            f"{sorted(c for c in history.columns if c != 'epoch')}. Set tune.metric to one of them."
+        )
+    values = history[metric].dropna()
+    row = values.idxmax() if settings.direction == "maximize" else values.idxmin()
+    epoch = int(history.loc[row, "epoch"]) if "epoch" in history else int(row)
+    return float(values.loc[row]), epoch

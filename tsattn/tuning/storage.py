@@ -1,0 +1,114 @@
+"""Where a study lives: an Optuna RDB storage that every worker, on any machine, shares.
+
+The storage *is* the coordination between workers: each one asks it for the next trial and
+writes its result back, so no scheduler of ours sits in between. An RDB storage (not a journal
+file) because Optuna's heartbeats live there: a worker that dies mid-trial stops beating, and
+the next worker to look marks its trial FAIL and re-queues its parameters
+(`RetryHeartbeatStaleTrialCallback`) instead of leaving it RUNNING forever.
+
+The default is a sqlite file in the run directory, in WAL mode with a long busy timeout, which
+is safe for several processes on one machine; for several machines pass a server URL
+(``postgresql://user:pw@host/db``) that all of them can reach.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import warnings
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+
+from tsattn.tuning.errors import StudyStorageError
+from tsattn.tuning.settings import TuneSettings
+
+__all__ = ["default_storage_url", "open_storage", "redact"]
+
+_SQLITE_BUSY_TIMEOUT_S = 60
+_SERVER_CONNECT_TIMEOUT_S = 10
+_DRIVERS = {"postgresql": "psycopg2-binary", "mysql": "pymysql (and use mysql+pymysql://)"}
+
+
+def default_storage_url(run_dir: Path) -> str:
+    """A sqlite file beside the run's other outputs, created (in WAL mode) if missing."""
+    path = (run_dir / "study.db").resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        # WAL lets readers (the progress display, the dashboard) proceed while a worker writes;
+        # the mode is stored in the file, so every later connection uses it.
+        with sqlite3.connect(path) as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
+    return f"sqlite:///{path}"
+
+
+def open_storage(url: str, settings: TuneSettings) -> RDBStorage:
+    """Connect to the study storage with heartbeats on; StudyStorageError if it cannot be used.
+
+    Called by the parent before any worker starts, so a wrong URL costs seconds, not a study.
+    """
+    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
+    if "://" not in url:
+        raise StudyStorageError(
+            f"--storage {url!r} is not a database URL: use e.g. sqlite:///path/study.db or "
+            "postgresql://user:password@host:5432/dbname"
+        )
+    with warnings.catch_warnings():
+        # Heartbeats and retries are marked experimental; they are the documented way to
+        # recover from dead workers, so the warning would only alarm users.
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        try:
+            return RDBStorage(
+                url,
+                engine_kwargs=_engine_kwargs(scheme),
+                heartbeat_interval=settings.heartbeat_interval,
+                grace_period=settings.stale_after,
+                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
+                    max_retry=settings.max_retry, inherit_intermediate_values=False
+                ),
+            )
+        except Exception as err:  # SQLAlchemy raises many types for one cause
+            raise StudyStorageError(_explain(url, scheme, err)) from None
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced by ***, safe to print and to log to MLflow."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return str(make_url(url).render_as_string(hide_password=True))
+    except Exception:
+        return url.split("@", 1)[-1] if "@" in url else url
+
+
+def _engine_kwargs(scheme: str) -> dict[str, Any]:
+    if scheme == "sqlite":
+        return {"connect_args": {"timeout": _SQLITE_BUSY_TIMEOUT_S}}
+    if scheme in {"postgresql", "mysql"}:
+        return {
+            "pool_pre_ping": True,
+            "connect_args": {"connect_timeout": _SERVER_CONNECT_TIMEOUT_S},
+        }
+    return {"pool_pre_ping": True}
+
+
+def _explain(url: str, scheme: str, err: Exception) -> str:
+    where = f"cannot open study storage {redact(url)}"
+    if isinstance(err, ImportError) or isinstance(err.__cause__, ImportError):
+        driver = _DRIVERS.get(scheme, f"the SQLAlchemy driver for {scheme}://")
+        return f"{where}: its database driver is not installed; pip install {driver}"
+    if scheme == "sqlite":
+        return (
+            f"{where}: {_first_line(err)}. The folder must exist and be writable, e.g. "
+            "sqlite:////absolute/path/study.db"
+        )
+    return (
+        f"{where}: {_first_line(err)}. Check that the database server is running and reachable "
+        "from this machine, and the URL's user, password, host, port and database."
+    )
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(getattr(err, "orig", None) or err).strip()
+    return text.splitlines()[0].rstrip(".") if text else type(err).__name__

@@ -1,0 +1,117 @@
+"""One worker process: join the study, run trials until the study has enough, then exit.
+
+Started by the parent as ``python -m tsattn.tuning.worker SPEC --index I``. A worker talks to
+no other worker and to the parent only through the study storage, so workers on other machines
+(the same command pointed at the same `--storage`) are peers of these ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import warnings
+from pathlib import Path
+from types import FrameType
+
+import optuna
+
+from tsattn.tuning.hardware import WorkerSlot
+from tsattn.tuning.spec import WorkerSpec
+
+__all__ = ["main", "run_worker"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, claim this worker's hardware, and optimise."""
+    parser = argparse.ArgumentParser(prog="python -m tsattn.tuning.worker")
+    parser.add_argument("spec", type=Path, help="worker spec JSON written by the parent")
+    parser.add_argument("--index", type=int, required=True, help="this worker's slot")
+    args = parser.parse_args(argv)
+    spec = WorkerSpec.read(args.spec)
+    slot = spec.slots[args.index]
+    _claim_hardware(slot)
+    # The parent stops workers with SIGTERM; as KeyboardInterrupt, Optuna records the running
+    # trial as FAIL (and its MLflow run as KILLED) instead of leaving it RUNNING.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return run_worker(spec, slot)
+    except KeyboardInterrupt:
+        return 130
+
+
+def run_worker(spec: WorkerSpec, slot: WorkerSlot) -> int:
+    """Optimise the spec's study with this slot's hardware until the trial target is reached.
+
+    Returns the exit code: 0, or 3 when the worker stopped after a streak of failed trials.
+    """
+    from tsattn.io import read_frame
+    from tsattn.tuning.objective import Objective
+    from tsattn.tuning.settings import tune_settings
+    from tsattn.tuning.storage import open_storage
+    from tsattn.tuning.study import (
+        StopAfterFailures,
+        make_pruner,
+        make_sampler,
+        slots_left,
+        stop_rule,
+    )
+
+    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    optuna.logging.set_verbosity(logging.INFO)
+    config = spec.config()
+    settings = tune_settings(config)
+    study = optuna.load_study(
+        study_name=spec.study_name,
+        storage=open_storage(spec.storage_url, settings),
+        sampler=make_sampler(settings, worker=slot.index),
+        pruner=make_pruner(settings),
+    )
+    if slots_left(study, spec.n_trials) <= 0:
+        print(f"worker {slot.index}: the study already has {spec.n_trials} trials", flush=True)
+        return 0
+    if spec.tracking is not None:
+        import mlflow
+
+        mlflow.set_tracking_uri(spec.tracking.uri)
+    objective = Objective(config, settings, read_frame(config.data.path), slot, spec.tracking)
+    print(
+        f"worker {slot.index} (pid {os.getpid()}, {slot.label}) joined study '{spec.study_name}'",
+        flush=True,
+    )
+    failures = StopAfterFailures(settings.max_failures_in_a_row)
+    study.optimize(
+        objective,
+        timeout=spec.timeout,
+        # A failing trial is recorded as FAIL and the worker moves on to the next one.
+        catch=(Exception,),
+        callbacks=[failures, *stop_rule(spec.n_trials)],
+        gc_after_trial=True,
+    )
+    if failures.tripped:
+        print(
+            f"worker {slot.index} stopped: its last {failures.limit} trials failed (see the "
+            "errors above); fix the cause, then run the same command again to continue",
+            flush=True,
+        )
+        return 3
+    return 0
+
+
+def _claim_hardware(slot: WorkerSlot) -> None:
+    """Pin this process to its cores and size torch's thread pool to match."""
+    if slot.cpus and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, slot.cpus)
+    import torch
+
+    torch.set_num_threads(max(1, slot.threads))
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
