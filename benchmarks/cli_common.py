@@ -37,8 +37,9 @@ def add_common(parser: argparse.ArgumentParser, default_repeats: int) -> None:
         "--no-peers", action="store_true", help="skip the peer rows even when their env exists"
     )
     parser.add_argument(
-        "--threads", type=int, default=None,
-        help="torch/OpenMP threads for every system (default: torch's own default)",
+        "--threads", type=int, default=1,
+        help="torch/OpenMP threads for every system (default 1: on a shared 2-core machine two "
+        "threads contend with each other and with other jobs, and run several times slower)",
     )
 
 

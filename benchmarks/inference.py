@@ -28,8 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> dict[str, Path]:
     opts = common(args, DEFAULT_REPEATS)
     n_series = 200 if opts.smoke else args.series
-    params = {"n_series": n_series, "train_series": 20 if opts.smoke else 200,
-              "history_steps": args.history_steps}
+    params = {"n_series": n_series, "history_steps": args.history_steps}
     with tempfile.TemporaryDirectory(prefix="tsattn-b4-") as tmp:
         prep = run_worker("inference_systems:prepare", {"workdir": tmp, **params},
                           threads=opts.threads)
@@ -62,7 +61,8 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
         "rows_ok": all(r["forecast_rows"] == expected for r in rows),
         "target_under_30s": bool(rows[0]["wall_s"] < 30.0) if not opts.smoke else None,
     }
-    payload = {"params": params, "prepare": prep.result, "rows": rows, "summary": summary}
+    run_params = {**params, "threads": opts.threads, "repeats": opts.repeats}
+    payload = {"params": run_params, "prepare": prep.result, "rows": rows, "summary": summary}
     md = _markdown(rows, params)
     json_path, md_path = write("inference", payload, md, opts.out_dir)
     return {"json": json_path, "markdown": md_path}

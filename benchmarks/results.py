@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
@@ -65,6 +66,8 @@ def write(
     json_path, md_path = out_dir / f"{name}.json", out_dir / f"{name}.md"
     json_path.write_text(json.dumps(doc, indent=2, default=float, allow_nan=True) + "\n")
     md_path.write_text(f"{markdown_body.rstrip()}\n\n_{machine_line(machine)}_\n")
+    if out_dir.resolve() == RESULTS_DIR.resolve():  # full runs only: smoke runs go elsewhere
+        update_readme(name, md_path.read_text())
     return json_path, md_path
 
 
@@ -91,3 +94,22 @@ def ratio(a: object, b: object) -> float:
     if isinstance(a, int | float) and isinstance(b, int | float) and b > 0:
         return float(a) / float(b)
     return float("nan")
+
+
+README = Path(__file__).resolve().parent / "README.md"
+
+
+def update_readme(name: str, markdown: str, readme: Path = README) -> bool:
+    """Replace the block between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->`` in the
+    benchmarks README with the latest table; False when the README has no such block."""
+    if not readme.exists():
+        return False
+    text = readme.read_text()
+    start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
+    if start not in text or end not in text:
+        return False
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    body = re.sub(r"^## ", "### ", markdown, flags=re.M)  # the README's own sections are ##
+    readme.write_text(f"{head}{start}\n{body.strip()}\n{end}{tail}")
+    return True

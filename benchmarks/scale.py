@@ -23,7 +23,7 @@ SYSTEMS = [
     ("PyTorch Forecasting TimeSeriesDataSet", "pytorch_forecasting_dataset", True),
 ]
 FULL_SIZES = [(1_000, 2_000, True), (10_000, 2_000, False)]  # (series, steps, with peers)
-SMOKE_SIZES = [(20, 300, True), (40, 300, False)]
+SMOKE_SIZES = [(20, 300, True)]
 DEFAULT_REPEATS = 3
 
 
@@ -50,7 +50,8 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
         systems = _systems(opts, with_peers or args.peers_at_large)
         size = {"n_series": n_series, "n_steps": n_steps}
         rows += _measure(systems, {**params, **size}, opts)
-    payload = {"params": params, "sizes": sizes, "rows": rows, "targets": _targets(rows)}
+    run_params = {**params, "threads": opts.threads, "repeats": opts.repeats}
+    payload = {"params": run_params, "sizes": sizes, "rows": rows, "targets": _targets(rows)}
     json_path, md_path = write("scale", payload, _markdown(rows, params), opts.out_dir)
     return {"json": json_path, "markdown": md_path}
 

@@ -74,7 +74,8 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
         for label, _, _ in systems
     ]
     summary = _summary(rows)
-    payload = {"params": params, "rows": rows, "summary": summary}
+    run_params = {**params, "threads": opts.threads, "repeats": opts.repeats}
+    payload = {"params": run_params, "rows": rows, "summary": summary}
     json_path, md_path = write("speed", payload, _markdown(rows, params, summary), opts.out_dir)
     return {"json": json_path, "markdown": md_path}
 

@@ -53,7 +53,8 @@ class ForecastingModule(L.LightningModule):
         self.save_hyperparameters()
         if lr_scheduler not in LR_SCHEDULERS:
             raise ConfigError(
-                f"lr_scheduler must be one of {LR_SCHEDULERS}, but got lr_scheduler={lr_scheduler!r}."
+                f"lr_scheduler must be one of {LR_SCHEDULERS}, "
+                f"but got lr_scheduler={lr_scheduler!r}."
             )
         if learning_rate <= 0 or weight_decay < 0 or max_epochs < 1:
             raise ConfigError(

@@ -55,11 +55,25 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env.pop("MLFLOW_TRACKING_URI", None)
     log = (root / "server.log").open("w")
     process = subprocess.Popen(
-        [*_mlflow_command(), "server",
-         "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-         "--artifacts-destination", str(root / "artifacts"),
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            *_mlflow_command(),
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{root / 'mlflow.db'}",
+            "--artifacts-destination",
+            str(root / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + _SERVER_START_TIMEOUT_S
@@ -120,8 +134,14 @@ def dead_uri() -> str:
 def make_temporal() -> Callable[..., pd.DataFrame]:
     """Factory of tidy temporal-attention frames shaped like `Forecaster.interpret` output."""
 
-    def make(lookback: int = 96, horizon: int = 96, origins: int = 6, heads: int = 1,
-             series: tuple[str, ...] = ("a",), seed: int = 0) -> pd.DataFrame:
+    def make(
+        lookback: int = 96,
+        horizon: int = 96,
+        origins: int = 6,
+        heads: int = 1,
+        series: tuple[str, ...] = ("a",),
+        seed: int = 0,
+    ) -> pd.DataFrame:
         rng = np.random.default_rng(seed)
         td = pd.Timedelta(hours=1)
         lag, step = np.arange(lookback - 1, -1, -1), np.arange(1, horizon + 1)
@@ -134,14 +154,21 @@ def make_temporal() -> Callable[..., pd.DataFrame]:
                     noise = rng.normal(0, 1, distance.shape)
                     logits = 3 * np.cos(2 * np.pi * distance / 24) + noise
                     weight = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-                    frames.append(pd.DataFrame({
-                        "series": name, "origin": origin,
-                        "step": np.repeat(step, lookback),
-                        "target_time": np.repeat(origin + step * td, lookback),
-                        "source_time": np.tile(origin - lag * td, horizon),
-                        "lag": np.tile(lag, horizon), "distance": distance.ravel(),
-                        "head": head, "weight": weight.ravel(),
-                    }))
+                    frames.append(
+                        pd.DataFrame(
+                            {
+                                "series": name,
+                                "origin": origin,
+                                "step": np.repeat(step, lookback),
+                                "target_time": np.repeat(origin + step * td, lookback),
+                                "source_time": np.tile(origin - lag * td, horizon),
+                                "lag": np.tile(lag, horizon),
+                                "distance": distance.ravel(),
+                                "head": head,
+                                "weight": weight.ravel(),
+                            }
+                        )
+                    )
         return pd.concat(frames, ignore_index=True)
 
     return make
@@ -151,8 +178,13 @@ def make_temporal() -> Callable[..., pd.DataFrame]:
 def make_input_attention() -> Callable[..., pd.DataFrame]:
     """Factory of tidy input-attention frames; variable v0 is the most attended by design."""
 
-    def make(lookback: int = 96, origins: int = 6, variables: int = 4,
-             series: tuple[str, ...] = ("a",), seed: int = 0) -> pd.DataFrame:
+    def make(
+        lookback: int = 96,
+        origins: int = 6,
+        variables: int = 4,
+        series: tuple[str, ...] = ("a",),
+        seed: int = 0,
+    ) -> pd.DataFrame:
         rng = np.random.default_rng(seed)
         td = pd.Timedelta(hours=1)
         names = [f"v{i}" for i in range(variables)]
@@ -161,15 +193,22 @@ def make_input_attention() -> Callable[..., pd.DataFrame]:
         for name in series:
             for k in range(origins):
                 origin = pd.Timestamp("2017-06-01") + (lookback + 7 * k) * td
-                logits = np.linspace(2, 0, variables)[None, :] + rng.normal(0, 0.3,
-                                                                            (lookback, variables))
+                logits = np.linspace(2, 0, variables)[None, :] + rng.normal(
+                    0, 0.3, (lookback, variables)
+                )
                 weight = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-                frames.append(pd.DataFrame({
-                    "series": name, "origin": origin,
-                    "source_time": np.repeat(origin - lag * td, variables),
-                    "lag": np.repeat(lag, variables), "variable": np.tile(names, lookback),
-                    "weight": weight.ravel(),
-                }))
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "series": name,
+                            "origin": origin,
+                            "source_time": np.repeat(origin - lag * td, variables),
+                            "lag": np.repeat(lag, variables),
+                            "variable": np.tile(names, lookback),
+                            "weight": weight.ravel(),
+                        }
+                    )
+                )
         return pd.concat(frames, ignore_index=True)
 
     return make
@@ -196,9 +235,19 @@ def _tiny_forecaster(**overrides: Any) -> Any:
     from tsattn import Forecaster
 
     params: dict[str, Any] = dict(
-        target=["OT"], time_col="date", past_covariates=["load"], lookback=_LOOKBACK,
-        horizon=_HORIZON, hidden_size=8, max_epochs=2, batch_size=32, seed=0,
-        accelerator="cpu", enable_progress_bar=False, input_attention=True, patience=None,
+        target=["OT"],
+        time_col="date",
+        past_covariates=["load"],
+        lookback=_LOOKBACK,
+        horizon=_HORIZON,
+        hidden_size=8,
+        max_epochs=2,
+        batch_size=32,
+        seed=0,
+        accelerator="cpu",
+        enable_progress_bar=False,
+        input_attention=True,
+        patience=None,
     )
     params.update(overrides)
     return Forecaster(**params)
@@ -208,14 +257,19 @@ def _hourly(periods: int = 200) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     times = pd.date_range("2024-01-01", periods=periods, freq="h")
     phase = 2 * np.pi * np.arange(periods) / 24
-    return pd.DataFrame({"date": times, "OT": np.sin(phase) + 0.1 * rng.normal(size=periods),
-                         "load": np.cos(phase) + 0.1 * rng.normal(size=periods)})
+    return pd.DataFrame(
+        {
+            "date": times,
+            "OT": np.sin(phase) + 0.1 * rng.normal(size=periods),
+            "load": np.cos(phase) + 0.1 * rng.normal(size=periods),
+        }
+    )
 
 
 def _train_val() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train on the first 150 rows; validate on the rest, with one lookback of context."""
     frame = _hourly()
-    val = frame.iloc[150 - _LOOKBACK:].reset_index(drop=True)
+    val = frame.iloc[150 - _LOOKBACK :].reset_index(drop=True)
     return frame.iloc[:150].reset_index(drop=True), val
 
 
@@ -230,5 +284,10 @@ def _last_run_id() -> str:
 @pytest.fixture(scope="session")
 def fit_kit() -> SimpleNamespace:
     """Helpers for tests that train: a tiny Forecaster factory, data, the last run's id."""
-    return SimpleNamespace(forecaster=_tiny_forecaster, train_val=_train_val,
-                           last_run_id=_last_run_id, lookback=_LOOKBACK, horizon=_HORIZON)
+    return SimpleNamespace(
+        forecaster=_tiny_forecaster,
+        train_val=_train_val,
+        last_run_id=_last_run_id,
+        lookback=_LOOKBACK,
+        horizon=_HORIZON,
+    )

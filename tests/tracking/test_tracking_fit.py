@@ -28,9 +28,16 @@ def tracked(
         from mlflow import MlflowClient
 
         run_id = fit_kit.last_run_id()
-        yield {"forecaster": forecaster, "run_id": run_id, "train": train, "val": val,
-               "client": MlflowClient(mlflow_server), "uri": mlflow_server,
-               "lookback": fit_kit.lookback, "horizon": fit_kit.horizon}
+        yield {
+            "forecaster": forecaster,
+            "run_id": run_id,
+            "train": train,
+            "val": val,
+            "client": MlflowClient(mlflow_server),
+            "uri": mlflow_server,
+            "lookback": fit_kit.lookback,
+            "horizon": fit_kit.horizon,
+        }
 
 
 def test_one_finished_run_with_full_config_and_data_facts(tracked: dict[str, Any]) -> None:
@@ -70,13 +77,24 @@ def test_interpretation_artifacts_have_right_shapes(
 ) -> None:
     import mlflow.artifacts
 
-    local = Path(mlflow.artifacts.download_artifacts(
-        run_id=tracked["run_id"], artifact_path="interpretation", dst_path=str(tmp_path),
-        tracking_uri=tracked["uri"]))
+    local = Path(
+        mlflow.artifacts.download_artifacts(
+            run_id=tracked["run_id"],
+            artifact_path="interpretation",
+            dst_path=str(tmp_path),
+            tracking_uri=tracked["uri"],
+        )
+    )
     assert list((local / "heatmaps").glob("heatmap_*.png"))
-    for name in ("lag_profile.png", "lag_profile.csv", "mean_attention_map.png",
-                 "variable_importance.png", "variable_importance.csv", "attention_report.html",
-                 "README.txt"):
+    for name in (
+        "lag_profile.png",
+        "lag_profile.csv",
+        "mean_attention_map.png",
+        "variable_importance.png",
+        "variable_importance.csv",
+        "attention_report.html",
+        "README.txt",
+    ):
         assert (local / name).is_file(), name
     raw = pd.read_parquet(local / "temporal_attention.parquet")
     lookback, horizon = tracked["lookback"], tracked["horizon"]
@@ -123,13 +141,16 @@ def test_fit_inside_active_run_logs_there_and_leaves_it_open(
     import mlflow
 
     train, val = fit_kit.train_val()
-    with mlflow.start_run() as run:
+    with mlflow.start_run(tags={"tsattn.job": "train"}) as run:
         # No attention: this test is about where records go, not about attention plots.
         fit_kit.forecaster(max_epochs=1, attention="none", input_attention=False).fit(
-            train, val_df=val)
+            train, val_df=val
+        )
         assert mlflow.active_run() is not None  # the session did not end the user's run
         mlflow.log_metric("after_fit", 1.0)
     stored = mlflow.MlflowClient(server_env).get_run(run.info.run_id)
     assert stored.info.status == "FINISHED"
     assert {"train_loss", "val_loss", "after_fit"} <= set(stored.data.metrics)
     assert stored.data.params["lookback"] == "8"
+    assert stored.data.tags["tsattn.job"] == "train"  # the owner's tags are kept
+    assert stored.data.tags["tsattn.attention"] == "none"

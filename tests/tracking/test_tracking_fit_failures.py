@@ -66,8 +66,9 @@ def test_embedded_default_store_records_fit_without_server(
 
     train, val = fit_kit.train_val()
     # attention="none" skips the plots (covered against the server) and checks that path too.
-    forecaster = fit_kit.forecaster(max_epochs=1, attention="none", input_attention=False,
-                                    track=True).fit(train, val_df=val)
+    forecaster = fit_kit.forecaster(
+        max_epochs=1, attention="none", input_attention=False, track=True
+    ).fit(train, val_df=val)
     run_id = fit_kit.last_run_id()
     assert (tmp_path / "mlflow.db").is_file()
     readme = next((tmp_path / "mlartifacts").rglob("interpretation/README.txt")).read_text()

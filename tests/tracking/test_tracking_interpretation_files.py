@@ -16,8 +16,9 @@ from tsattn.tracking.interpretation import write_interpretation
 
 
 def _history(temporal: pd.DataFrame) -> pd.DataFrame:
-    history = (temporal.drop_duplicates(["series", "source_time"])[["series", "source_time"]]
-               .rename(columns={"source_time": "time"}))
+    history = temporal.drop_duplicates(["series", "source_time"])[["series", "source_time"]].rename(
+        columns={"source_time": "time"}
+    )
     return history.assign(value=np.sin(np.arange(len(history)) / 4))
 
 
@@ -29,13 +30,20 @@ def test_long_windows_write_every_artifact(
 ) -> None:
     temporal = make_temporal(lookback=96, horizon=96, origins=8, heads=2, series=("a", "b"))
     inputs = make_input_attention(lookback=96, origins=8, variables=6, series=("a", "b"))
-    files = write_interpretation(tmp_path / "interp", temporal, inputs,
-                                 history=_history(temporal), target="OT", freq="h")
+    files = write_interpretation(
+        tmp_path / "interp", temporal, inputs, history=_history(temporal), target="OT", freq="h"
+    )
     names = {p.relative_to(files.folder).as_posix() for p in files.all()}
     assert {
-        "temporal_attention.parquet", "lag_profile.csv", "lag_profile.png",
-        "distance_profile.csv", "mean_attention_map.png", "heatmap_windows.csv",
-        "input_attention.parquet", "variable_importance.csv", "variable_importance.png",
+        "temporal_attention.parquet",
+        "lag_profile.csv",
+        "lag_profile.png",
+        "distance_profile.csv",
+        "mean_attention_map.png",
+        "heatmap_windows.csv",
+        "input_attention.parquet",
+        "variable_importance.csv",
+        "variable_importance.png",
         "attention_report.html",
     } <= names
     assert 1 <= len(files.heatmaps) <= 4

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tsattn.config import TrackingConfig
-from tsattn.tracking import log_metrics, start_run
+from tsattn.tracking import log_file, log_metrics, log_params, start_run
 
 
 def _client(uri: str):  # noqa: ANN202 - MlflowClient, imported lazily
@@ -20,16 +20,26 @@ def _client(uri: str):  # noqa: ANN202 - MlflowClient, imported lazily
     return MlflowClient(uri)
 
 
-def test_run_finishes_with_tags_and_prefixed_metrics(mlflow_server: str) -> None:
+def test_run_finishes_with_tags_params_files_and_prefixed_metrics(
+    mlflow_server: str, tmp_path: Path
+) -> None:
     config = TrackingConfig(uri=mlflow_server, experiment="runs-basic")
+    forecast = tmp_path / "forecast.csv"
+    forecast.write_text("date,OT\n2024-01-01,1.0\n")
     with start_run(config, run_name="basic", tags={"tsattn.job": "train"}) as run:
         assert run is not None
         assert log_metrics({"mse": 0.5, "mae": 0.25}, prefix="test")
+        assert log_params({"model": "models:/m@champion"})
+        assert log_params({"model": "models:/m@champion"})  # same value again: fine
+        assert log_file(forecast, "forecast")
     stored = _client(mlflow_server).get_run(run.info.run_id)
     assert stored.info.status == "FINISHED"
     assert stored.info.run_name == "basic"
     assert stored.data.tags["tsattn.job"] == "train" and "tsattn.version" in stored.data.tags
     assert stored.data.metrics == {"test_mse": 0.5, "test_mae": 0.25}
+    assert stored.data.params == {"model": "models:/m@champion"}
+    artifacts = _client(mlflow_server).list_artifacts(run.info.run_id, "forecast")
+    assert [a.path for a in artifacts] == ["forecast/forecast.csv"]
 
 
 def test_nested_runs_belong_to_parent(mlflow_server: str) -> None:
@@ -75,6 +85,7 @@ def test_disabled_tracking_yields_none_and_writes_nothing(tmp_path: Path) -> Non
     with start_run(TrackingConfig(enabled=False)) as run:
         assert run is None
         assert not log_metrics({"mse": 1.0}, prefix="test")
+        assert not log_params({"a": 1}) and not log_file(tmp_path / "missing.csv")
     assert not (tmp_path / "mlflow.db").exists()
 
 
@@ -97,8 +108,9 @@ def test_sigterm_marks_run_killed_not_running(mlflow_server: str, tmp_path: Path
     script = tmp_path / "sleeper.py"
     script.write_text(_SLEEPER)
     repo = str(Path(__file__).resolve().parents[2])
-    process = subprocess.Popen([sys.executable, str(script), mlflow_server, repo],
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, str(script), mlflow_server, repo], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert process.stdout is not None
         run_id = process.stdout.readline().strip()

@@ -1,7 +1,7 @@
 """The one configuration object of the network: shapes from the data plus architecture choices.
 
-Frozen so a built network can never drift from the config it was built from, and JSON-round-trippable
-(`to_dict` / `from_dict`) so checkpoints, MLflow and YAML all store the same source of truth.
+Frozen so a built network can never drift from the config it was built from, and JSON-round-
+trippable (`to_dict` / `from_dict`) so checkpoints, MLflow and YAML all store one source of truth.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class NetworkConfig:
     quantiles: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
-        # frozen dataclass: normalise a JSON list to a tuple without bypassing immutability for users
+        # frozen: object.__setattr__ is the sanctioned way to normalise a JSON list to a tuple
         object.__setattr__(self, "quantiles", tuple(float(q) for q in self.quantiles))
         self._validate()
 
@@ -57,7 +57,9 @@ class NetworkConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, but got {name}={value!r}.")
         if not isinstance(self.n_future, int) or self.n_future < 0:
-            raise ConfigError(f"n_future must be an integer >= 0, but got n_future={self.n_future!r}.")
+            raise ConfigError(
+                f"n_future must be an integer >= 0, but got n_future={self.n_future!r}."
+            )
         if self.n_targets > self.n_features:
             raise ConfigError(
                 f"the targets are the first n_targets of the n_features past variables, so "
@@ -90,7 +92,7 @@ class NetworkConfig:
 
     @property
     def median_index(self) -> int:
-        """Index along Q of the point forecast: the quantile nearest 0.5 (the middle one on ties)."""
+        """Index along Q of the point forecast: the quantile nearest 0.5 (the lower on ties)."""
         if not self.quantiles:
             return 0
         return min(range(len(self.quantiles)), key=lambda i: (abs(self.quantiles[i] - 0.5), i))
@@ -110,8 +112,10 @@ class NetworkConfig:
             raise ConfigError(
                 f"unknown NetworkConfig keys {unknown}; the valid keys are {sorted(known)}."
             )
-        required = {f.name for f in dataclasses.fields(cls)
-                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+        required = {
+            f.name for f in dataclasses.fields(cls)
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        }
         missing = sorted(required - set(data))
         if missing:
             raise ConfigError(f"NetworkConfig is missing the required keys {missing}.")

@@ -1,4 +1,4 @@
-"""The encoder: a fused RNN over the past window whose outputs, tagged with position, are the memory.
+"""The encoder: a fused RNN over the past window; its outputs, tagged with position, are the memory.
 
 RNN outputs alone make a poor attention memory for lag-finding: every output mixes all earlier
 inputs, and nothing says where in the window it sits. So each memory slot is

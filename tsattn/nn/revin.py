@@ -33,7 +33,8 @@ class RevIN(nn.Module):
         C = self.n_targets
         targets = past[..., :C]
         mean = targets.mean(dim=1, keepdim=True)  # -> (B, 1, C)
-        std = torch.sqrt(targets.var(dim=1, keepdim=True, unbiased=False) + self.eps)  # -> (B, 1, C)
+        variance = targets.var(dim=1, keepdim=True, unbiased=False)  # -> (B, 1, C)
+        std = torch.sqrt(variance + self.eps)
         scaled = (targets - mean) / std
         if self.weight is not None and self.bias is not None:
             scaled = scaled * self.weight + self.bias

@@ -7,7 +7,8 @@ Entry points:
     fit_session        the hook `Forecaster.fit` opens around training
     autolog            track every fit in this process
     start_run          a run for jobs and the CLI (nested for tuning trials; FAILED on a crash)
-    log_metrics        `{prefix}_{name}` metrics into the active run
+    log_metrics        `{prefix}_{name}` metrics into the active run (no-op without one)
+    log_params, log_file  job params / output files into the active run (no-op without one)
     register_model     register a run's model under a name and alias
     resolve_model_uri  `models:/name@alias` / `runs:/...` -> local saved-Forecaster folder
     write_interpretation  attention heatmaps, profiles and tables into a folder
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tsattn.tracking.runs import log_metrics, start_run
+from tsattn.tracking.runs import log_file, log_metrics, log_params, start_run
 from tsattn.tracking.session import FitSession, autolog, fit_session
 from tsattn.tracking.store import Store, resolve_store
 
@@ -30,7 +31,9 @@ __all__ = [
     "Store",
     "autolog",
     "fit_session",
+    "log_file",
     "log_metrics",
+    "log_params",
     "register_model",
     "resolve_model_uri",
     "resolve_store",

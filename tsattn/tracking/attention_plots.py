@@ -56,14 +56,14 @@ def plot_window_heatmap(
     else:
         ax = fig.subplots()
         ax.set_title(title, loc="left", fontsize=11)
-    image = ax.imshow(matrix, aspect="auto", interpolation="nearest", cmap=_CMAP, vmin=0.0)
+    image = ax.imshow(matrix, aspect="auto", interpolation="nearest", cmap=_CMAP)
     nice = _nice_steps(source_times)
     _time_ticks(ax, "x", time_labels(source_times), _MAX_XTICKS, anchor_end=True, nice=nice)
     step_labels = [f"{t}  (+{i + 1})" for i, t in enumerate(time_labels(target_times))]
     _time_ticks(ax, "y", step_labels, _MAX_YTICKS, anchor_end=False, nice=nice)
     ax.set_xlabel("past timestep attended (lookback; the origin is rightmost)")
     ax.set_ylabel("forecast target time (step)")
-    fig.colorbar(image, ax=ax, label="attention weight (mean over heads)", shrink=0.9)
+    _colorbar(fig, ax, image, matrix, "attention weight (mean over heads)")
     return fig
 
 
@@ -74,14 +74,14 @@ def plot_mean_map(grid: pd.DataFrame, *, title: str = "Mean temporal attention")
     height = min(max(4.5, 3.0 + 0.05 * steps), 10.0)
     fig = Figure(figsize=(width, height), layout="constrained")
     ax = fig.subplots()
-    image = ax.imshow(grid.to_numpy(dtype=float), aspect="auto", interpolation="nearest",
-                      cmap=_CMAP, vmin=0.0)
+    values = grid.to_numpy(dtype=float)
+    image = ax.imshow(values, aspect="auto", interpolation="nearest", cmap=_CMAP)
     _time_ticks(ax, "x", [str(c) for c in grid.columns], _MAX_XTICKS, anchor_end=True)
     _time_ticks(ax, "y", [f"+{s}" for s in grid.index], _MAX_YTICKS, anchor_end=False)
     ax.set_xlabel("lag (steps before the forecast origin; 0 = origin)")
     ax.set_ylabel("forecast step")
     ax.set_title(title, loc="left", fontsize=11)
-    fig.colorbar(image, ax=ax, label="mean attention weight", shrink=0.9)
+    _colorbar(fig, ax, image, values, "mean attention weight")
     return fig
 
 
@@ -97,12 +97,25 @@ def plot_lag_profile(
     unit = f" (1 step = {freq})" if freq else ""
     for ax, (column, table, label) in zip(axes, panels):
         x = table[column].to_numpy()
-        ax.fill_between(x, table["q10"], table["q90"], alpha=0.25, color="C0",
-                        label="10-90% of windows", step="mid")
+        ax.fill_between(
+            x,
+            table["q10"],
+            table["q90"],
+            alpha=0.25,
+            color="C0",
+            label="10-90% of windows",
+            step="mid",
+        )
         ax.step(x, table["share"], where="mid", color="C0", lw=1.5, label="all windows")
         for peak, share in _separated_peaks(table, column):
-            ax.annotate(str(peak), (peak, share), textcoords="offset points", xytext=(0, 4),
-                        ha="center", fontsize=8)
+            ax.annotate(
+                str(peak),
+                (peak, share),
+                textcoords="offset points",
+                xytext=(0, 4),
+                ha="center",
+                fontsize=8,
+            )
         ax.set_xlabel(label + unit)
         ax.set_ylabel("share of attention")
         ax.set_xlim(x.min() - 0.5, x.max() + 0.5)
@@ -119,12 +132,20 @@ def plot_variable_importance(table: pd.DataFrame) -> Figure:
     fig = Figure(figsize=(8, min(max(3.0, 0.3 * len(shown) + 1.5), 14.0)), layout="constrained")
     ax = fig.subplots()
     y = np.arange(len(shown))
-    errors = np.vstack([
-        (shown["importance"] - shown["q10"]).clip(lower=0),
-        (shown["q90"] - shown["importance"]).clip(lower=0),
-    ])
-    ax.barh(y, shown["importance"], xerr=errors, color="C1", alpha=0.85,
-            error_kw={"lw": 0.8, "capsize": 2})
+    errors = np.vstack(
+        [
+            (shown["importance"] - shown["q10"]).clip(lower=0),
+            (shown["q90"] - shown["importance"]).clip(lower=0),
+        ]
+    )
+    ax.barh(
+        y,
+        shown["importance"],
+        xerr=errors,
+        color="C1",
+        alpha=0.85,
+        error_kw={"lw": 0.8, "capsize": 2},
+    )
     ax.set_yticks(y, [str(v) for v in shown["variable"]])
     ax.set_xlabel("mean input-attention weight (share; whiskers: 10-90% of windows)")
     hidden = len(table) - len(shown)
@@ -132,6 +153,21 @@ def plot_variable_importance(table: pd.DataFrame) -> Figure:
     ax.set_title(f"Input-attention variable importance{suffix}", loc="left")
     ax.grid(axis="x", alpha=0.3)
     return fig
+
+
+def _colorbar(fig: Figure, ax: object, image: object, matrix: np.ndarray, label: str) -> None:
+    """Colour by the data's own range, and mark uniform attention (1/L) on the bar.
+
+    An untrained or diffuse model puts ~1/L everywhere; a 0-based scale would paint that one flat
+    colour. Stretching to the data range shows the structure, and the 1/L tick and the range in
+    the label keep a reader from mistaking a 0.0104 vs 0.0098 contrast for a sharp focus.
+    """
+    low, high = float(np.nanmin(matrix)), float(np.nanmax(matrix))
+    uniform = 1.0 / matrix.shape[1]
+    bar = fig.colorbar(image, ax=ax, shrink=0.9)
+    bar.set_label(f"{label}\nrange {low:.3g}-{high:.3g}; uniform 1/L = {uniform:.3g}")
+    if low <= uniform <= high:
+        bar.ax.axhline(uniform, color="white", lw=1.5, ls="--")
 
 
 def _separated_peaks(table: pd.DataFrame, column: str, count: int = 3) -> list[tuple[int, float]]:

@@ -32,9 +32,7 @@ def write_report(path: str | Path, frame: pd.DataFrame, *, freq: str | None = No
     picked = keys.iloc[np.unique(np.linspace(0, len(keys) - 1, keep).round().astype(int))]
     wanted = set(picked.itertuples(index=False, name=None))
     windows = [
-        _window(key, rows)
-        for key, rows in frame.groupby(WINDOW_KEYS, sort=True)
-        if key in wanted
+        _window(key, rows) for key, rows in frame.groupby(WINDOW_KEYS, sort=True) if key in wanted
     ]
     payload = json.dumps({"windows": windows, "total": len(keys), "freq": freq or ""})
     path = Path(path)

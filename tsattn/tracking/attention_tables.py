@@ -113,8 +113,13 @@ def representative_windows(frame: pd.DataFrame, count: int = 4) -> pd.DataFrame:
         if key in seen:
             continue
         seen.add(key)
-        rows.append({**dict(zip(WINDOW_KEYS, key)), "entropy": windows.loc[position, "entropy"],
-                     "reason": reason})
+        rows.append(
+            {
+                **dict(zip(WINDOW_KEYS, key)),
+                "entropy": windows.loc[position, "entropy"],
+                "reason": reason,
+            }
+        )
     return pd.DataFrame(rows[:count], columns=[*WINDOW_KEYS, "entropy", "reason"])
 
 

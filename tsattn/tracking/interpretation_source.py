@@ -28,7 +28,7 @@ class InterpretationInputs:
 
 
 def interpretation_inputs(
-    forecaster: Any, frame: pd.DataFrame, *, max_origins: int = 2000
+    forecaster: Any, frame: pd.DataFrame, *, max_origins: int = 500
 ) -> InterpretationInputs:
     """Interpret every window of `frame` (sampled by a stride above `max_origins` windows)."""
     stride = _stride(forecaster, frame, max_origins)
@@ -67,5 +67,6 @@ def _history(
         series = pd.Series(series_labels[0], index=frame.index)
     else:
         return None
-    return pd.DataFrame({"series": series.to_numpy(), "time": times.to_numpy(),
-                         "value": frame[target].to_numpy()})
+    return pd.DataFrame(
+        {"series": series.to_numpy(), "time": times.to_numpy(), "value": frame[target].to_numpy()}
+    )

@@ -1,8 +1,9 @@
 """The Forecaster as an MLflow `pyfunc` model: `load_model(uri).predict(history_df)`.
 
-The model folder holds the saved Forecaster (JSON + weights, no pickle of the network), the
-tsattn source (`code_paths`) so `mlflow models serve` works where tsattn is not installed, pinned
-requirements, a signature and an input example. Models that use known-future covariates take
+The model folder holds the saved Forecaster (JSON + weights), the wrapper as code
+(`pyfunc_entry.py`, so nothing is pickled), the tsattn source (`code_paths`) so
+`mlflow models serve` works where tsattn is not installed, pinned requirements, a signature and
+an input example. Models that use known-future covariates take
 one frame: history rows, then the next `horizon` rows per series with empty targets; those rows
 are split off as `future_df`, because a pyfunc receives a single input.
 """
@@ -17,6 +18,7 @@ from typing import Any
 
 import mlflow.pyfunc
 import pandas as pd
+from mlflow.pyfunc import PythonModel
 
 __all__ = [
     "MODEL_NAME",
@@ -29,12 +31,19 @@ __all__ = [
 MODEL_NAME = "model"
 _ARTIFACT = "forecaster"
 _REQUIREMENTS = (
-    "torch", "lightning", "numpy", "pandas", "pyarrow", "scikit-learn", "pydantic", "PyYAML",
+    "torch",
+    "lightning",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "scikit-learn",
+    "pydantic",
+    "PyYAML",
     "mlflow",
 )
 
 
-class ForecasterModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+class ForecasterModel(PythonModel):  # type: ignore[misc]
     """pyfunc wrapper: loads the saved Forecaster once, forecasts each input frame."""
 
     def load_context(self, context: Any) -> None:
@@ -43,11 +52,13 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
 
         self.forecaster = Forecaster.load(context.artifacts[_ARTIFACT])
 
-    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         """Forecast frame for `model_input` (history, plus future rows if the model needs them).
 
-        Unannotated on purpose: MLflow reads type hints here as a schema for a *list* of
-        inputs; the explicit signature logged with the model describes the DataFrame instead.
+        MLflow takes the DataFrame hint as "validate with the logged signature", which holds the
+        real column names and types; `Any` here would make it warn on every load.
         """
         history, future = split_future(self.forecaster, pd.DataFrame(model_input))
         return self.forecaster.predict(history, future_df=future)
@@ -90,8 +101,11 @@ def input_example(forecaster: Any, frame: pd.DataFrame, *, series: int = 2) -> p
     example = example.reset_index(drop=True)
     if needs_future:
         # The last `horizon` rows per series become the "future" part of the request.
-        position = example.groupby(id_col).cumcount(ascending=False) if id_col else pd.Series(
-            range(len(example) - 1, -1, -1), index=example.index)
+        position = (
+            example.groupby(id_col).cumcount(ascending=False)
+            if id_col
+            else pd.Series(range(len(example) - 1, -1, -1), index=example.index)
+        )
         example.loc[position < horizon, _as_list(forecaster.target)] = float("nan")
     return example
 
@@ -108,7 +122,7 @@ def log_forecaster_model(forecaster: Any, frame: pd.DataFrame) -> Any:
         output = forecaster.predict(history, future_df=future)
         return mlflow.pyfunc.log_model(
             name=MODEL_NAME,
-            python_model=ForecasterModel(),
+            python_model=str(Path(__file__).with_name("pyfunc_entry.py")),
             artifacts={_ARTIFACT: str(saved)},
             code_paths=[str(code)],
             signature=infer_signature(example, output),

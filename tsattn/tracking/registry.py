@@ -58,9 +58,11 @@ def resolve_model_uri(
 
     folder = Path(dst) if dst is not None else Path(tempfile.mkdtemp(prefix="tsattn-model-"))
     try:
-        local = Path(mlflow.artifacts.download_artifacts(
-            artifact_uri=uri, dst_path=str(folder), tracking_uri=tracking
-        ))
+        local = Path(
+            mlflow.artifacts.download_artifacts(
+                artifact_uri=uri, dst_path=str(folder), tracking_uri=tracking
+            )
+        )
     except Exception as err:
         raise TrackingError(
             f"could not download model '{uri}' from {tracking or mlflow.get_tracking_uri()}: "

@@ -13,18 +13,27 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from tsattn.errors import TrackingError
-from tsattn.tracking.store import Store, ensure_experiment, resolve_store
+from tsattn.tracking.store import ensure_experiment, resolve_store
 
 if TYPE_CHECKING:
     from mlflow import ActiveRun
 
     from tsattn.config import TrackingConfig
 
-__all__ = ["active_run", "end_status", "log_metrics", "start_run", "tracking_uri"]
+__all__ = [
+    "active_run",
+    "end_status",
+    "log_file",
+    "log_metrics",
+    "log_params",
+    "start_run",
+    "tracking_uri",
+]
 
 
 def active_run() -> ActiveRun | None:
@@ -126,6 +135,33 @@ def log_metrics(
     return True
 
 
+def log_params(params: Mapping[str, Any]) -> bool:
+    """Log job params (model URI, data path, ...) to the active run; False if there is none.
+
+    Keys the run already has with the same value are skipped, so a job may log what the fit
+    also logged; a differing value warns instead of failing after the work is done.
+    """
+    run = active_run()
+    if run is None:
+        return False
+    from mlflow.tracking import MlflowClient
+
+    from tsattn.tracking.record import log_params as log_batch
+
+    log_batch(run.info.run_id, params, client=MlflowClient())
+    return True
+
+
+def log_file(path: str | Path, artifact_path: str | None = None) -> bool:
+    """Copy a file (e.g. a forecast CSV) into the active run's artifacts; False if no run."""
+    if active_run() is None:
+        return False
+    import mlflow
+
+    mlflow.log_artifact(str(path), artifact_path)
+    return True
+
+
 @contextmanager
 def tracking_uri(uri: str) -> Iterator[None]:
     """Point MLflow's fluent API at `uri` for the block, then restore what was set before.
@@ -140,17 +176,9 @@ def tracking_uri(uri: str) -> Iterator[None]:
         yield
     finally:
         if active_run() is None:  # an outer run still needs the URI it was opened with
-            utils.set_tracking_uri(previous)
+            utils.set_tracking_uri(previous)  # type: ignore[arg-type]  # None unsets it
             if previous_env is not None:
                 os.environ["MLFLOW_TRACKING_URI"] = previous_env
-
-
-def store_of_active_run() -> Store:
-    """The store the active run lives in (MLflow's current tracking URI)."""
-    import mlflow
-
-    uri = mlflow.get_tracking_uri()
-    return Store(uri, "active run", uri.startswith("sqlite:"))
 
 
 def _terminate(run_id: str, status: str, *, fluent: bool, client_uri: str | None) -> None:

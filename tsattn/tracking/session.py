@@ -44,8 +44,11 @@ def autolog(
     global _autolog
     from tsattn.config import TrackingConfig
 
-    _autolog = TrackingConfig(enabled=enabled, uri=uri, experiment=experiment,
-                              allow_offline=allow_offline) if enabled else None
+    _autolog = (
+        TrackingConfig(enabled=enabled, uri=uri, experiment=experiment, allow_offline=allow_offline)
+        if enabled
+        else None
+    )
 
 
 @dataclass
@@ -61,7 +64,7 @@ class FitSession:
     allow_offline: bool = False
     train_df: pd.DataFrame | None = None
     interpretation_windows: int = 4
-    max_origins: int = 2000
+    max_origins: int = 500  # windows interpreted; ~18 MB of Parquet at lookback=horizon=96
 
     def finish(self, forecaster: Any, val_df: pd.DataFrame | None) -> None:
         """Log the fitted model, metrics history (if no logger ran), facts and attention."""
@@ -81,7 +84,7 @@ class FitSession:
         import mlflow
 
         history: pd.DataFrame = getattr(forecaster, "history_", pd.DataFrame())
-        logged = getattr(self.logger, "epochs_logged", set())
+        logged: set[int] = getattr(self.logger, "epochs_logged", set())
         if not history.empty and not logged:  # no Lightning logger was used: log the history
             for row in history.to_dict("records"):
                 epoch = int(row.pop("epoch"))
@@ -126,8 +129,12 @@ class FitSession:
             inputs = interpretation_inputs(forecaster, frame, max_origins=self.max_origins)
             with tempfile.TemporaryDirectory(prefix="tsattn-interp-") as tmp:
                 files = write_interpretation(
-                    tmp, inputs.temporal, inputs.inputs, history=inputs.history,
-                    target=inputs.target, freq=_fitted_freq(forecaster),
+                    tmp,
+                    inputs.temporal,
+                    inputs.inputs,
+                    history=inputs.history,
+                    target=inputs.target,
+                    freq=_fitted_freq(forecaster),
                     windows=self.interpretation_windows,
                 )
                 (Path(tmp) / "README.txt").write_text(_readme(files.notes, inputs.stride))
@@ -173,9 +180,12 @@ def fit_session(
     tags = {**record.model_tags(config), "tsattn.job": "fit"}
     run_name = settings.run_name or record.default_run_name(config)
     with start_run(settings, run_name=run_name, tags=tags) as run:
-        assert run is not None  # enabled=True always yields a run
+        if run is None:  # start_run yields None only when tracking is disabled
+            raise TrackingError("start_run yielded no run although tracking was enabled")
         run_id, uri = run.info.run_id, mlflow.get_tracking_uri()
-        mlflow.set_tags(tags)  # also on a user's active run, which start_run did not tag
+        # A run opened by a job or the user keeps its own tags (e.g. tsattn.job=train).
+        existing = mlflow.MlflowClient().get_run(run_id).data.tags
+        mlflow.set_tags({k: v for k, v in tags.items() if k not in existing})
         _log_start(run_id, config, forecaster, train_df, val_df)
         yield FitSession(
             logger=EpochMLFlowLogger(run_id=run_id, tracking_uri=uri),
@@ -213,23 +223,26 @@ def _log_params_once(params: dict[str, Any]) -> None:
     from tsattn.tracking.record import log_params
 
     run = mlflow.active_run()
-    assert run is not None
+    if run is None:
+        raise TrackingError("no active MLflow run to log params to; open one with start_run")
     log_params(run.info.run_id, params, client=MlflowClient())
 
 
 def _log_dataset(frame: pd.DataFrame, name: str) -> None:
     """Register the frame's schema and digest under the run's Datasets (not the data itself)."""
-    import mlflow.data
+    import mlflow
+    from mlflow.data.pandas_dataset import from_pandas
 
     context = {"train": "training", "val": "validation"}.get(name, name)
     try:
         with warnings.catch_warnings():  # MLflow's digest code trips pandas deprecations
             warnings.simplefilter("ignore")
-            dataset = mlflow.data.from_pandas(frame, name=name)
+            dataset = from_pandas(frame, name=name)
         mlflow.log_input(dataset, context=context)
     except Exception as err:  # dataset metadata is a nicety; never fail a fit over it
-        warnings.warn(f"could not log dataset '{name}' to MLflow: {err}", RuntimeWarning,
-                      stacklevel=3)
+        warnings.warn(
+            f"could not log dataset '{name}' to MLflow: {err}", RuntimeWarning, stacklevel=3
+        )
 
 
 def _fitted_freq(forecaster: Any) -> str | None:
@@ -254,4 +267,3 @@ def _readme(notes: list[str], stride: int) -> str:
         *notes,
     ]
     return "\n".join(lines) + "\n"
-

@@ -75,7 +75,8 @@ def test_forward_contract(params: dict) -> None:
 
 
 def test_attention_is_returned_only_on_request() -> None:
-    out = AttentionSeq2Seq(_config(input_attention=True))(torch.randn(B, L, V), torch.randn(B, H, F))
+    net = AttentionSeq2Seq(_config(input_attention=True))
+    out = net(torch.randn(B, L, V), torch.randn(B, H, F))
     assert out.temporal_attention is None and out.input_attention is None
 
 

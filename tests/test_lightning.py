@@ -1,0 +1,203 @@
+"""ForecastingModule under a real (tiny, CPU) Trainer: learning, logging, prediction, schedulers."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import lightning.pytorch as L
+import pytest
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from tsattn.errors import ConfigError
+from tsattn.lightning import ForecastingModule
+from tsattn.nn import NetworkConfig
+
+LOOKBACK, HORIZON, PERIOD = 12, 3, 12
+
+
+@pytest.fixture(autouse=True)
+def single_thread() -> Iterator[None]:
+    """Tiny tensors: one intra-op thread is faster and immune to a busy, shared CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+class SineWindows(Dataset):
+    """Windows of a noisy sine (target) with a cosine covariate and sin/cos calendar features."""
+
+    def __init__(self, n_windows: int, seed: int, with_target: bool = True) -> None:
+        generator = torch.Generator().manual_seed(seed)
+        t = torch.arange(n_windows + LOOKBACK + HORIZON, dtype=torch.float32)
+        phase = 2 * math.pi * t / PERIOD
+        target = torch.sin(phase) + 0.1 * torch.randn(len(t), generator=generator)
+        self.past_values = torch.stack([target, torch.cos(phase)], dim=1)  # (T, V=2)
+        self.calendar = torch.stack([torch.sin(phase), torch.cos(phase)], dim=1)  # (T, F=2)
+        self.n_windows, self.with_target = n_windows, with_target
+
+    def __len__(self) -> int:
+        return self.n_windows
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        origin = i + LOOKBACK - 1
+        item = {
+            "past": self.past_values[i : origin + 1],
+            "future": self.calendar[origin + 1 : origin + 1 + HORIZON],
+            "series": torch.tensor(0),
+            "origin": torch.tensor(origin),
+        }
+        if self.with_target:
+            item["target"] = self.past_values[origin + 1 : origin + 1 + HORIZON, :1]
+        return item
+
+
+def _network(**params: Any) -> dict[str, Any]:
+    return NetworkConfig(n_features=2, n_targets=1, n_future=2, lookback=LOOKBACK,
+                         horizon=HORIZON, hidden_size=16, **params).to_dict()
+
+
+def _loader(n: int, seed: int, shuffle: bool = False, with_target: bool = True) -> DataLoader:
+    return DataLoader(SineWindows(n, seed, with_target), batch_size=32, shuffle=shuffle)
+
+
+def _trainer(max_epochs: int, **kwargs: Any) -> L.Trainer:
+    defaults: dict[str, Any] = dict(accelerator="cpu", logger=False, enable_checkpointing=False,
+                                    enable_progress_bar=False, enable_model_summary=False)
+    return L.Trainer(max_epochs=max_epochs, **{**defaults, **kwargs})
+
+
+class EpochMetrics(L.Callback):
+    """Snapshots `callback_metrics` at the end of every training epoch (after validation)."""
+
+    def __init__(self) -> None:
+        self.epochs: list[dict[str, float]] = []
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.epochs.append({k: float(v) for k, v in trainer.callback_metrics.items()})
+
+
+class RecordingLogger(L.loggers.Logger):
+    """Keeps every `log_metrics` call so a test can count values per metric."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[dict[str, float]] = []
+
+    @property
+    def name(self) -> str:
+        return "recording"
+
+    @property
+    def version(self) -> int:
+        return 0
+
+    def log_hyperparams(self, params: Any, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        self.calls.append(dict(metrics))
+
+
+def test_fit_lowers_validation_loss_and_logs_once_per_epoch() -> None:
+    L.seed_everything(0, verbose=False)
+    module = ForecastingModule(network=_network(attention="additive"), learning_rate=3e-3)
+    train, val = _loader(512, seed=0, shuffle=True), _loader(128, seed=1)
+    initial = _trainer(1).validate(module, val, verbose=False)[0]["val_loss"]
+
+    history = EpochMetrics()
+    trainer = _trainer(2, callbacks=[history], num_sanity_val_steps=0)
+    trainer.fit(module, train, val)
+
+    assert len(history.epochs) == 2
+    names = {"train_loss", "val_loss", "val_mae", "val_mse", "val_smape", "val_mase"}
+    for epoch in history.epochs:
+        assert names <= set(epoch)
+        assert not any(k.endswith(("_step", "_epoch")) for k in epoch)  # epoch values only
+    losses = [epoch["val_loss"] for epoch in history.epochs]
+    assert losses[-1] < 0.5 * initial
+    assert losses[1] < losses[0]
+
+    tested = trainer.test(module, val, verbose=False)[0]
+    assert {"test_loss", "test_mae", "test_mse", "test_smape", "test_mase"} <= set(tested)
+    assert tested["test_mse"] == pytest.approx(tested["test_loss"], rel=1e-4)
+
+
+def test_a_logger_receives_one_value_per_epoch() -> None:
+    L.seed_everything(0, verbose=False)
+    module = ForecastingModule(network=_network(), learning_rate=1e-2)
+    logger = RecordingLogger()
+    trainer = _trainer(3, logger=logger, limit_train_batches=3, limit_val_batches=2,
+                       num_sanity_val_steps=0, log_every_n_steps=1)
+    trainer.fit(module, _loader(128, 0), _loader(64, 1))
+    for name in ("train_loss", "val_loss", "val_mae", "val_mse", "val_smape", "val_mase"):
+        assert sum(name in call for call in logger.calls) == 3, name
+
+
+def test_predict_step_returns_cpu_tensors_per_window() -> None:
+    module = ForecastingModule(network=_network(attention="multihead", num_heads=2,
+                                                input_attention=True))
+    batches = _trainer(1).predict(module, _loader(40, 0, with_target=False))
+    assert len(batches) == 2
+    first = batches[0]
+    assert set(first) == {"prediction", "temporal_attention", "input_attention", "series", "origin"}
+    assert first["prediction"].shape == (32, HORIZON, 1, 1)
+    assert first["temporal_attention"].shape == (32, 2, HORIZON, LOOKBACK)
+    assert first["input_attention"].shape == (32, LOOKBACK, 2)
+    assert first["origin"].tolist() == list(range(LOOKBACK - 1, LOOKBACK - 1 + 32))
+    assert all(t.device.type == "cpu" for t in first.values())
+
+
+def test_quantile_model_trains_with_pinball_and_a_plateau_scheduler() -> None:
+    L.seed_everything(0, verbose=False)
+    module = ForecastingModule(network=_network(quantiles=[0.1, 0.5, 0.9], attention="none"),
+                               loss="pinball", lr_scheduler="plateau")
+    history = EpochMetrics()
+    trainer = _trainer(1, callbacks=[history], limit_train_batches=2, limit_val_batches=1)
+    trainer.fit(module, _loader(128, 0), _loader(64, 1))
+    assert {"val_loss", "val_mae", "val_mase"} <= set(history.epochs[0])
+    scheduler = trainer.lr_scheduler_configs[0]
+    assert isinstance(scheduler.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+    assert scheduler.monitor == "val_loss"
+    batch = next(iter(_loader(4, 2, with_target=False)))
+    assert module.predict_step(batch, 0)["prediction"].shape == (4, HORIZON, 1, 3)
+    assert module.predict_step(batch, 0)["temporal_attention"] is None
+
+
+def test_optimiser_and_cosine_schedule() -> None:
+    module = ForecastingModule(network=_network(revin=True), weight_decay=0.1,
+                               lr_scheduler="cosine", max_epochs=7)
+    config = module.configure_optimizers()
+    optimizer, scheduler = config["optimizer"], config["lr_scheduler"]["scheduler"]
+    assert isinstance(optimizer, torch.optim.AdamW)
+    assert [group["weight_decay"] for group in optimizer.param_groups] == [0.1, 0.0]
+    assert isinstance(scheduler, torch.optim.lr_scheduler.CosineAnnealingLR)
+    assert scheduler.T_max == 7
+    plain = ForecastingModule(network=_network()).configure_optimizers()
+    assert isinstance(plain, torch.optim.AdamW)
+
+
+def test_hyperparameters_rebuild_the_same_module() -> None:
+    module = ForecastingModule(network=_network(decoder="autoregressive"), loss="huber")
+    rebuilt = ForecastingModule(**dict(module.hparams))
+    rebuilt.load_state_dict(module.state_dict())
+    batch = next(iter(_loader(4, 0)))
+    torch.testing.assert_close(rebuilt(batch["past"], batch["future"]).prediction,
+                               module(batch["past"], batch["future"]).prediction)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"lr_scheduler": "step"}, "lr_scheduler must be one of"),
+        ({"loss": "rmse"}, "loss must be one of"),
+        ({"loss": "pinball"}, "but the network has quantiles"),
+        ({"learning_rate": 0.0}, "learning_rate > 0"),
+    ],
+)
+def test_invalid_settings_raise(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        ForecastingModule(network=_network(), **kwargs)
