@@ -99,11 +99,11 @@ class ForecastingModule(L.LightningModule):
         params = [p for p in self.parameters() if p.requires_grad]
         groups = [
             {"params": [p for p in params if p.dim() >= 2],
-             "weight_decay": self.hparams.weight_decay},
+             "weight_decay": self.hparams["weight_decay"]},
             {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
         ]
-        optimizer = torch.optim.AdamW(groups, lr=self.hparams.learning_rate)
-        if self.hparams.lr_scheduler == "plateau":
+        optimizer = torch.optim.AdamW(groups, lr=self.hparams["learning_rate"])
+        if self.hparams["lr_scheduler"] == "plateau":
             scheduler: Any = torch.optim.lr_scheduler.ReduceLROnPlateau(
                 optimizer, mode="min", factor=_PLATEAU_FACTOR, patience=_PLATEAU_PATIENCE
             )
@@ -111,9 +111,9 @@ class ForecastingModule(L.LightningModule):
             return {"optimizer": optimizer,
                     "lr_scheduler": {"scheduler": scheduler, "monitor": "val_loss",
                                      "interval": "epoch"}}
-        if self.hparams.lr_scheduler == "cosine":
+        if self.hparams["lr_scheduler"] == "cosine":
             scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
-                optimizer, T_max=self.hparams.max_epochs
+                optimizer, T_max=self.hparams["max_epochs"]
             )
             return {"optimizer": optimizer,
                     "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}

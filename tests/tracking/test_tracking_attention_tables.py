@@ -46,18 +46,28 @@ def test_representative_windows_are_distinct_and_explained(temporal: pd.DataFram
 
 
 @pytest.mark.parametrize("profile", [tables.lag_profile, tables.distance_profile])
-def test_profiles_are_shares_that_sum_to_one(
+def test_profiles_report_lift_over_uniform(
     temporal: pd.DataFrame, profile: Callable[[pd.DataFrame], pd.DataFrame]
 ) -> None:
     table = profile(temporal)
-    assert list(table.columns[1:]) == ["share", "q10", "q50", "q90", "windows"]
-    assert table["share"].sum() == pytest.approx(1.0)
+    assert {"mean_weight", "lift", "q10", "q50", "q90", "windows"} <= set(table.columns)
+    np.testing.assert_allclose(table["lift"], table["mean_weight"] * 24)
     assert (table["q10"] <= table["q90"]).all()
 
 
-def test_lag_profile_has_one_row_per_lag(temporal: pd.DataFrame) -> None:
+@pytest.mark.parametrize("profile", [tables.lag_profile, tables.distance_profile])
+def test_uniform_attention_has_lift_one_everywhere(
+    temporal: pd.DataFrame, profile: Callable[[pd.DataFrame], pd.DataFrame]
+) -> None:
+    # Shares by distance would draw a triangle here; the lift must stay flat at 1.
+    table = profile(temporal.assign(weight=1 / 24))
+    np.testing.assert_allclose(table["lift"], 1.0)
+
+
+def test_lag_profile_shares_sum_to_one_one_row_per_lag(temporal: pd.DataFrame) -> None:
     table = tables.lag_profile(temporal)
     assert table["lag"].tolist() == list(range(24))
+    assert table["share"].sum() == pytest.approx(1.0)
     assert (table["windows"] == 18).all()
 
 
@@ -66,7 +76,7 @@ def test_distance_profile_finds_the_daily_season(
 ) -> None:
     frame = make_temporal(lookback=48, horizon=6, origins=12)
     table = tables.distance_profile(frame)
-    assert int(table.loc[table["share"].idxmax(), "distance"]) % 24 == 0
+    assert int(table.loc[table["lift"].idxmax(), "distance"]) % 24 == 0
 
 
 def test_mean_map_is_step_by_lag(temporal: pd.DataFrame) -> None:

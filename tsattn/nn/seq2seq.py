@@ -82,11 +82,12 @@ class AttentionSeq2Seq(nn.Module):
         x = past
         if self.revin is not None:
             x, mean, std = self.revin.normalize(x)  # -> (B, L, V), (B, 1, C), (B, 1, C)
+        # taken before input attention reweights it: the autoregressive decoder's first feedback
+        last_target = x[:, -1, : self.config.n_targets]  # -> (B, C), same scale as predictions
         input_weights = None
         if self.input_attention is not None:
             x, input_weights = self.input_attention(x)  # -> (B, L, V), (B, L, V)
         memory, state = self.encoder(x)  # -> (B, L, D)
-        last_target = x[:, -1, : self.config.n_targets]  # -> (B, C), same scale as predictions
         prediction, temporal_weights = self.decoder(memory, state, future, last_target)
         if self.revin is not None:
             prediction = self.revin.denormalize(prediction, mean, std)  # -> (B, H, C, Q)

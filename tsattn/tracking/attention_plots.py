@@ -88,7 +88,11 @@ def plot_mean_map(grid: pd.DataFrame, *, title: str = "Mean temporal attention")
 def plot_lag_profile(
     by_lag: pd.DataFrame, by_distance: pd.DataFrame | None = None, *, freq: str | None = None
 ) -> Figure:
-    """Share of attention by lag (and by distance to the predicted time), with spread bands."""
+    """Attention lift over uniform by lag (and by distance to the predicted time), with bands.
+
+    Lift 1 (dashed) is uniform attention, so "the model prefers lag 24" reads as a peak above
+    the line, and a flat line at 1 says the attention has not learned a preference.
+    """
     panels = [("lag", by_lag, "lag: steps before the forecast origin")]
     if by_distance is not None:
         panels.append(("distance", by_distance, "distance: steps before the predicted time"))
@@ -106,22 +110,23 @@ def plot_lag_profile(
             label="10-90% of windows",
             step="mid",
         )
-        ax.step(x, table["share"], where="mid", color="C0", lw=1.5, label="all windows")
-        for peak, share in _separated_peaks(table, column):
+        ax.step(x, table["lift"], where="mid", color="C0", lw=1.5, label="all windows")
+        ax.axhline(1.0, color="0.4", ls="--", lw=1, label="uniform (1/L)")
+        for peak, lift in _separated_peaks(table, column):
             ax.annotate(
                 str(peak),
-                (peak, share),
+                (peak, lift),
                 textcoords="offset points",
                 xytext=(0, 4),
                 ha="center",
                 fontsize=8,
             )
         ax.set_xlabel(label + unit)
-        ax.set_ylabel("share of attention")
+        ax.set_ylabel("attention lift over uniform")
         ax.set_xlim(x.min() - 0.5, x.max() + 0.5)
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(loc="lower right", fontsize=8)
     axes[0].set_title("Where the decoder looks, averaged over the validation set", loc="left")
     return fig
 
@@ -171,12 +176,12 @@ def _colorbar(fig: Figure, ax: object, image: object, matrix: np.ndarray, label:
 
 
 def _separated_peaks(table: pd.DataFrame, column: str, count: int = 3) -> list[tuple[int, float]]:
-    """The `count` largest shares at least 3 apart, so neighbouring bins do not overprint."""
+    """The `count` largest lifts at least 3 apart, so neighbouring bins do not overprint."""
     peaks: list[tuple[int, float]] = []
-    for _, row in table.sort_values("share", ascending=False).iterrows():
+    for _, row in table.sort_values("lift", ascending=False).iterrows():
         where = int(row[column])
         if all(abs(where - p) >= 3 for p, _ in peaks):
-            peaks.append((where, float(row["share"])))
+            peaks.append((where, float(row["lift"])))
         if len(peaks) == count:
             break
     return peaks

@@ -3,8 +3,8 @@
 Input is what `Forecaster.interpret` returns. Temporal attention has one row per
 (series, origin, step, head, source timestep), and the weights of each (series, origin, step, head)
 sum to one over the lookback. Input attention has one row per (series, origin, source timestep,
-variable), summing to one over variables. Every summary below keeps that meaning: profiles are
-shares of attention, so they also sum to one and runs with different lookbacks stay comparable.
+variable), summing to one over variables. Profiles report *lift*, the mean weight over the
+uniform 1/L: 1 means "no preference", and runs with different lookbacks stay comparable.
 """
 
 from __future__ import annotations
@@ -124,19 +124,25 @@ def representative_windows(frame: pd.DataFrame, count: int = 4) -> pd.DataFrame:
 
 
 def lag_profile(frame: pd.DataFrame) -> pd.DataFrame:
-    """Share of attention at each lag (0 = the origin), over all windows, steps and heads.
+    """Attention by lag (0 = the origin), over all windows, steps and heads.
 
-    Columns: lag, share (sums to one), and the 10th/50th/90th percentile of that share across
-    windows, so a bump that only a few windows have is told apart from one they all have.
+    Columns: lag, share (sums to one), mean_weight, lift (mean weight over uniform 1/L; 1 means
+    "no preference"), q10/q50/q90 of the lift across windows (a bump that only a few windows
+    have is told apart from one they all have), and windows.
     """
-    return _profile(check_temporal_frame(frame), "lag")
+    table = _profile(check_temporal_frame(frame), "lag")
+    table.insert(1, "share", table["mean_weight"] / table["mean_weight"].sum())
+    return table
 
 
 def distance_profile(frame: pd.DataFrame) -> pd.DataFrame:
-    """Share of attention by distance: steps between the attended time and the predicted time.
+    """Attention by distance: steps between the attended time and the predicted time.
 
     Seasonality shows here, not by lag: a daily pattern in hourly data is a peak at distance 24
-    for every forecast step, while by lag it smears across 24 - step.
+    for every forecast step, while by lag it smears across 24 - step. Reported as lift over
+    uniform, not as a share, because distances near lookback + 1 occur for more (step, lag)
+    pairs than the extremes: shares would draw that triangle even for uniform attention.
+    Columns: distance, mean_weight, lift, q10/q50/q90 of the lift across windows, windows.
     """
     return _profile(check_temporal_frame(frame), "distance")
 
@@ -165,14 +171,11 @@ def variable_importance(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _profile(frame: pd.DataFrame, by: str) -> pd.DataFrame:
-    groups = frame.groupby(_STEP_KEYS, sort=False).ngroups
-    share = frame.groupby(by)["weight"].sum() / groups
-    # Per-window share: weights of that window at `by`, over that window's (step, head) groups.
-    per_window = frame.groupby([*WINDOW_KEYS, by], sort=False)["weight"].sum()
-    sizes = frame.drop_duplicates(_STEP_KEYS).groupby(WINDOW_KEYS, sort=False).size()
-    per_window = per_window / sizes.reindex(per_window.index.droplevel(by)).to_numpy()
+    lookback = frame["lag"].nunique()
+    mean_weight = frame.groupby(by)["weight"].mean()
+    per_window = frame.groupby([*WINDOW_KEYS, by], sort=False)["weight"].mean() * lookback
     spread = per_window.groupby(by).quantile([0.1, 0.5, 0.9]).unstack()
-    table = pd.DataFrame({"share": share})
+    table = pd.DataFrame({"mean_weight": mean_weight, "lift": mean_weight * lookback})
     table["q10"], table["q50"], table["q90"] = spread[0.1], spread[0.5], spread[0.9]
     table["windows"] = per_window.groupby(by).size()
     return table.sort_index().reset_index()

@@ -258,7 +258,7 @@ def _readme(notes: list[str], stride: int) -> str:
     lines = [
         "tsattn attention interpretation",
         "heatmaps/: temporal attention of representative windows (step x past timestep).",
-        "lag_profile.png/.csv, distance_profile.csv: share of attention by lag / distance.",
+        "lag_profile.png/.csv, distance_profile.csv: attention lift over uniform by lag/distance.",
         "mean_attention_map.png: mean attention, step x lag, over all windows.",
         "temporal_attention.parquet: raw weights (series, origin, step, source_time, lag, ...).",
         "variable_importance.*, input_attention.parquet: input attention, when enabled.",

@@ -120,6 +120,9 @@ def trial_run(
     except (KeyboardInterrupt, SystemExit):
         status = "KILLED"
         raise
+    except Exception as err:
+        client.set_tag(run_id, "tsattn.error", f"{type(err).__name__}: {err}"[:5000])
+        raise
     finally:
         _end(client, run_id, state, status)
 

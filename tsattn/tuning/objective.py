@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 from contextlib import nullcontext
+from typing import Any
 
 import optuna
 import pandas as pd
@@ -45,49 +46,51 @@ class Objective:
         self.tracking = tracking
 
     def __call__(self, trial: optuna.Trial) -> float:
+        from tsattn.tuning.mlflow_runs import trial_run
+
         trial.set_user_attr("worker", self.slot.index)
         trial.set_user_attr("worker_pid", os.getpid())
         trial.set_user_attr("hostname", socket.gethostname())
         trial.set_user_attr("device", self.slot.label)
         params = suggest(trial, self.settings)
+        hardware = {
+            "accelerator": self.slot.accelerator,
+            "devices": self.slot.devices,
+            # Workers write to log files; a progress bar per epoch would only bloat them.
+            "enable_progress_bar": False,
+        }
+        # The run opens before anything can fail, so every trial (even an invalid combination)
+        # has its nested run with the configuration it was asked to train.
+        intended = {**self.experiment.forecaster.model_dump(mode="json"), **params, **hardware}
+        runs = trial_run(self.tracking, trial, intended) if self.tracking else nullcontext([])
         try:
-            config = trial_forecaster_config(
-                self.experiment.forecaster,
-                params,
-                accelerator=self.slot.accelerator,
-                devices=self.slot.devices,
-                # Workers write to log files; a progress bar per epoch would only bloat them.
-                enable_progress_bar=False,
-            )
-            return self._fit(trial, config)
+            with runs as callbacks:
+                config = trial_forecaster_config(self.experiment.forecaster, params, **hardware)
+                return self._fit(trial, config, callbacks)
         except optuna.TrialPruned:
             raise
         except Exception as err:
             trial.set_user_attr("error", f"{type(err).__name__}: {err}"[:_MAX_ERROR_CHARS])
             raise
 
-    def _fit(self, trial: optuna.Trial, config: ForecasterConfig) -> float:
+    def _fit(self, trial: optuna.Trial, config: ForecasterConfig, callbacks: list[Any]) -> float:
         from tsattn.forecaster import Forecaster
         from tsattn.jobs import split_frame
-        from tsattn.tuning.mlflow_runs import trial_run
 
         # Split per trial: validation starts `lookback` rows early, and lookback may be searched.
         experiment = self.experiment.model_copy(update={"forecaster": config})
         train, val, _ = split_frame(self.frame, experiment)
-        logged = config.model_dump(mode="json")
-        runs = trial_run(self.tracking, trial, logged) if self.tracking else nullcontext([])
-        with runs as callbacks:
-            pruning = PyTorchLightningPruningCallback(trial, monitor=self.settings.metric)
-            forecaster = Forecaster(**config.model_dump())
-            forecaster.fit(train, val_df=val, callbacks=[*callbacks, pruning])
-            value, epoch = best_epoch(forecaster.history_, self.settings)
-            trial.set_user_attr("epochs", int(len(forecaster.history_)))
-            trial.set_user_attr("best_epoch", epoch)
-            return value
+        pruning = PyTorchLightningPruningCallback(trial, monitor=self.settings.metric)
+        forecaster = Forecaster(**config.model_dump())
+        forecaster.fit(train, val_df=val, callbacks=[*callbacks, pruning])
+        value, epoch = best_epoch(forecaster.history_, self.settings)
+        trial.set_user_attr("epochs", int(len(forecaster.history_)))
+        trial.set_user_attr("best_epoch", epoch)
+        return value
 
 
 def best_epoch(history: pd.DataFrame, settings: TuneSettings) -> tuple[float, int]:
-    """The best per-epoch value of the metric and its epoch: the weights the fit kept."""
+    """The best per-epoch value of the metric, and its epoch (for val_loss: the kept weights)."""
     metric = settings.metric
     if metric not in history or history[metric].dropna().empty:
         raise ConfigError(
