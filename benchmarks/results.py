@@ -65,7 +65,11 @@ def write(
     doc = {"benchmark": name, "machine": machine, **payload}
     json_path, md_path = out_dir / f"{name}.json", out_dir / f"{name}.md"
     json_path.write_text(json.dumps(doc, indent=2, default=float, allow_nan=True) + "\n")
-    md_path.write_text(f"{markdown_body.rstrip()}\n\n_{machine_line(machine)}_\n")
+    params = payload.get("params")
+    run = ""
+    if isinstance(params, dict):
+        run = "".join(f" · {k} {params[k]}" for k in ("threads", "repeats") if k in params)
+    md_path.write_text(f"{markdown_body.rstrip()}\n\n_{machine_line(machine)}{run}_\n")
     if out_dir.resolve() == RESULTS_DIR.resolve():  # full runs only: smoke runs go elsewhere
         update_readme(name, md_path.read_text())
     return json_path, md_path

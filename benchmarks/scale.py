@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from benchmarks.cli_common import Common, add_common, common
-from benchmarks.results import markdown_table, median_row, ratio, write
+from benchmarks.results import fmt, markdown_table, median_row, ratio, write
 from benchmarks.runner import peers_python, run_worker
 
 # (label, worker function in scale_systems, needs the peers' environment)
@@ -117,7 +117,7 @@ def _markdown(rows: list[dict[str, object]], params: dict[str, object]) -> str:
     for row in rows:
         row["panel"] = f"{row['n_series']:,} x {row['n_steps']:,}"
         row["epoch"] = (
-            f"{row['epoch_s']:.2f}{'*' if row.get('epoch_extrapolated') else ''}"
+            f"{fmt(row['epoch_s'])}{'*' if row.get('epoch_extrapolated') else ''}"
             if isinstance(row.get("epoch_s"), float) else "error"
         )
     columns = [

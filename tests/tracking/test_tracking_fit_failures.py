@@ -82,3 +82,29 @@ def test_embedded_default_store_records_fit_without_server(
     mlflow.set_tracking_uri(uri)
     model = mlflow.pyfunc.load_model(f"runs:/{run_id}/model")
     pd.testing.assert_frame_equal(model.predict(val), forecaster.predict(val))
+
+
+def test_model_that_cannot_be_logged_is_saved_locally_and_named(
+    server_env: str, fit_kit: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import mlflow
+
+    from tsattn import Forecaster
+    from tsattn.tracking import pyfunc_model
+
+    def store_gone(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("tracking server went away")
+
+    monkeypatch.setattr(pyfunc_model, "log_forecaster_model", store_gone)
+    train, val = fit_kit.train_val()
+    forecaster = fit_kit.forecaster(
+        max_epochs=1, attention="none", input_attention=False, track=True
+    )
+    with pytest.raises(TrackingError, match="saved at") as info:
+        forecaster.fit(train, val_df=val)
+    run_id = fit_kit.last_run_id()
+    saved = tmp_path / "tsattn-unlogged-models" / run_id
+    assert str(saved) in str(info.value)
+    reloaded = Forecaster.load(saved)
+    pd.testing.assert_frame_equal(reloaded.predict(val), forecaster.predict(val))
+    assert mlflow.MlflowClient(server_env).get_run(run_id).info.status == "FAILED"

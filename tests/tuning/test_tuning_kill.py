@@ -12,8 +12,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import typer
 from optuna.trial import TrialState
 from tuning_helpers import states, study_trials, write_config
+from typer.testing import CliRunner
+
+from tsattn.tuning.cli import tune_command
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +42,7 @@ def test_killed_worker_trial_fails_and_rerun_reaches_the_target(
 ) -> None:
     values = make_config(pruner="none", enqueue=[])
     # Long enough trials (many cheap epochs) that one is surely caught mid-training.
-    values["forecaster"].update(max_epochs=60)
+    values["forecaster"].update(max_epochs=30)
     config = write_config(tmp_path / "tune.yaml", values)
     command = [sys.executable, "-c", _TUNE, "--config", str(config), "--trials", "4",
                "--workers", "2", "--no-track"]  # fmt: skip
@@ -76,8 +80,11 @@ def test_killed_worker_trial_fails_and_rerun_reaches_the_target(
                           for t in left_behind.values())  # fmt: skip
     assert finished_before < 4
 
-    rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    # The same command again, in-process (through Typer, as the CLI runs it) to save a start-up.
+    app = typer.Typer()
+    app.command()(tune_command)
+    rerun = CliRunner().invoke(app, command[3:])
+    assert rerun.exit_code == 0, rerun.output
 
     trials = study_trials(storage)
     counts = states(trials)
@@ -88,4 +95,4 @@ def test_killed_worker_trial_fails_and_rerun_reaches_the_target(
     retries = [t for t in trials if t.system_attrs.get("failed_trial") == victim.number]
     assert len(retries) == 1 and retries[0].params == victim.params
     assert retries[0].state == TrialState.COMPLETE
-    assert "4/4 finished" in " ".join(rerun.stdout.split())
+    assert "4/4 finished" in " ".join(rerun.output.split())

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 
 __all__ = [
     "plot_lag_profile",
@@ -160,7 +162,7 @@ def plot_variable_importance(table: pd.DataFrame) -> Figure:
     return fig
 
 
-def _colorbar(fig: Figure, ax: object, image: object, matrix: np.ndarray, label: str) -> None:
+def _colorbar(fig: Figure, ax: Axes, image: AxesImage, matrix: np.ndarray, label: str) -> None:
     """Colour by the data's own range, and mark uniform attention (1/L) on the bar.
 
     An untrained or diffuse model puts ~1/L everywhere; a 0-based scale would paint that one flat
@@ -220,7 +222,7 @@ def _nice_steps(times: Sequence[object]) -> tuple[int, ...]:
 
 
 def _time_ticks(
-    ax: object,
+    ax: Axes,
     axis: str,
     labels: list[str],
     most: int,
@@ -243,6 +245,6 @@ def _time_ticks(
             positions.pop(1)  # step 1 and step k too close to read both
     names = [labels[p] for p in positions]
     if axis == "x":
-        ax.set_xticks(positions, names, rotation=45, ha="right", fontsize=8)  # type: ignore[attr-defined]
+        ax.set_xticks(positions, names, rotation=45, ha="right", fontsize=8)
     else:
-        ax.set_yticks(positions, names, fontsize=8)  # type: ignore[attr-defined]
+        ax.set_yticks(positions, names, fontsize=8)

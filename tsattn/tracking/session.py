@@ -75,7 +75,8 @@ class FitSession:
         reference = val_df if val_df is not None else self.train_df
         if reference is None:
             raise TrackingError("FitSession.finish needs val_df or the session's train_df")
-        self._log_model(forecaster, reference)  # first: the one thing that must not be lost
+        if not self._log_model(forecaster, reference):  # first: it must not be lost
+            return  # store gone (allow_offline): the model is saved locally, skip the rest
         self._log_outcome(forecaster)
         mlflow.set_tag("tsattn.interpretation_data", "val_df" if val_df is not None else "train_df")
         self._log_interpretation(forecaster, reference)
@@ -99,7 +100,8 @@ class FitSession:
             mlflow.set_tag("tsattn.freq", freq)
             _log_params_once({"data.freq": freq})
 
-    def _log_model(self, forecaster: Any, frame: pd.DataFrame) -> None:
+    def _log_model(self, forecaster: Any, frame: pd.DataFrame) -> bool:
+        """Log the pyfunc model; on failure save it locally and raise (or warn if offline ok)."""
         import mlflow
 
         from tsattn.tracking.pyfunc_model import log_forecaster_model
@@ -116,8 +118,9 @@ class FitSession:
             if not self.allow_offline:
                 raise TrackingError(message) from err
             warnings.warn(message, RuntimeWarning, stacklevel=4)
-            return
+            return False
         mlflow.set_tag("tsattn.model_uri", info.model_uri)
+        return True
 
     def _log_interpretation(self, forecaster: Any, frame: pd.DataFrame) -> None:
         import mlflow

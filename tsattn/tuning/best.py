@@ -18,6 +18,7 @@ import optuna
 import pandas as pd
 
 from tsattn.config import ExperimentConfig, ForecasterConfig
+from tsattn.tuning.hardware import torch_threads
 from tsattn.tuning.settings import TuneSettings
 from tsattn.tuning.space import trial_forecaster_config
 
@@ -58,6 +59,7 @@ def fit_best(
     frame: pd.DataFrame,
     *,
     hardware: dict[str, Any],
+    threads: int,
     track: bool,
 ) -> BestModel:
     """Retrain the study's best trial, evaluate it, save it; with `track`, log and register it.
@@ -80,7 +82,8 @@ def fit_best(
         trained_on="train+val" if on_train_val else "train",
     )
     if not track:
-        _fit_and_save(result, fc, fit_frame, None if on_train_val else val, val, test)
+        with torch_threads(threads):
+            _fit_and_save(result, fc, fit_frame, None if on_train_val else val, val, test)
         return result
     from tsattn.tracking import register_model, start_run
     from tsattn.tracking.runs import log_metrics
@@ -95,7 +98,8 @@ def fit_best(
     ) as run:
         assert run is not None
         result.run_id = run.info.run_id
-        _fit_and_save(result, fc, fit_frame, None if on_train_val else val, val, test)
+        with torch_threads(threads):
+            _fit_and_save(result, fc, fit_frame, None if on_train_val else val, val, test)
         for split, values in result.metrics.items():
             log_metrics(values, prefix=split)
     name = config.tracking.register_as or config.name

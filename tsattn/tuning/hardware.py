@@ -8,12 +8,14 @@ sets and as many threads as cores, so N workers do not oversubscribe the machine
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from tsattn.config import ForecasterConfig
 from tsattn.errors import ConfigError
 
-__all__ = ["WorkerSlot", "available_cores", "plan_workers"]
+__all__ = ["WorkerSlot", "available_cores", "plan_workers", "torch_threads"]
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
@@ -37,6 +39,23 @@ class WorkerSlot:
         if self.cpus:
             return f"cpu {self.cpus[0]}-{self.cpus[-1]}"
         return f"{self.accelerator} x{self.threads} threads"
+
+
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run a block with `count` torch threads, then restore the previous count.
+
+    Small recurrent models slow down by an order of magnitude when their threads outnumber
+    the free cores, so the parent's final fit uses one worker's share, as the trials did.
+    """
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(max(1, count))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def available_cores() -> list[int]:

@@ -98,7 +98,13 @@ def tune_job(
             if result.progress.best_number is not None:
                 hardware = _final_hardware(config, slots, gpus)
                 result.best = fit_best(
-                    config, settings, study, frame, hardware=hardware, track=link is not None
+                    config,
+                    settings,
+                    study,
+                    frame,
+                    hardware=hardware,
+                    threads=slots[0].threads,
+                    track=link is not None,
                 )
                 if link is not None:
                     from tsattn.tuning.mlflow_runs import log_study_summary
