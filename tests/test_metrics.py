@@ -64,11 +64,19 @@ def test_mase_tiny_example() -> None:
     past = np.array([[1.0, 2.0, 4.0, 3.0], [0.0, 0.0, 2.0, 2.0]])
     y = np.array([[5.0, 6.0], [2.0, 4.0]])
     yhat = np.array([[4.0, 4.0], [2.0, 3.0]])
-    # naive one-step MAE: window 0: (1 + 2 + 1) / 3 = 4/3; window 1: (0 + 2 + 0) / 3 = 2/3
-    # forecast MAE: window 0: (1 + 2) / 2 = 1.5; window 1: (0 + 1) / 2 = 0.5
-    expected = np.mean([1.5 / (4 / 3), 0.5 / (2 / 3)])  # = (1.125 + 0.75) / 2
+    # naive one-step errors: window 0: 1, 2, 1; window 1: 0, 2, 0 -> pooled MAE 6/6 = 1
+    # forecast errors: window 0: 1, 2; window 1: 0, 1 -> pooled MAE 4/4 = 1
     got = mase(_one_target(yhat), _one_target(y), _one_target(past))
-    assert got.item() == pytest.approx(expected)
+    assert got.item() == pytest.approx(1.0)
+
+
+def test_mase_stays_finite_when_one_window_is_flat() -> None:
+    past = np.array([[1.0, 2.0, 4.0, 3.0], [2.0, 2.0, 2.0, 2.0]])  # window 1 has no naive error
+    y = np.array([[5.0, 6.0], [2.0, 4.0]])
+    yhat = np.array([[4.0, 4.0], [2.0, 3.0]])
+    # pooled naive MAE (1 + 2 + 1 + 0 + 0 + 0) / 6 = 2/3; pooled forecast MAE 1
+    got = mase(_one_target(yhat), _one_target(y), _one_target(past))
+    assert got.item() == pytest.approx(1.5)
 
 
 def test_mae_mse_smape_tiny_example() -> None:

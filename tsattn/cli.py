@@ -98,6 +98,37 @@ def predict(
 
 @app.command()
 @reports_errors
+def forecast(
+    model: Annotated[str, typer.Option(help="models:/name@alias (or a saved model directory).")],
+    data: Annotated[Path, typer.Option(help="Fresh history (.csv or .parquet).")],
+    output: Annotated[Path, typer.Option(help="Forecast file, replaced atomically.")],
+    future: Annotated[
+        Path | None, typer.Option(help="Known-future covariates for the horizon.")
+    ] = None,
+    experiment: Annotated[str, typer.Option(help="MLflow experiment for the job's run.")] = (
+        "tsattn-forecast"
+    ),
+    tracking_uri: Annotated[
+        str | None, typer.Option(help="Tracking store (default: MLFLOW_TRACKING_URI or local).")
+    ] = None,
+    no_track: Annotated[bool, typer.Option("--no-track", help="Do not log to MLflow.")] = False,
+) -> None:
+    """Scheduled forecast job: validate fresh data, forecast, write atomically, log the run.
+
+    Exit code 0 on success and 2 on bad input or configuration, so a scheduler can alert on it.
+    """
+    from tsattn.config import TrackingConfig
+    from tsattn.jobs import forecast_job
+
+    tracking = TrackingConfig(enabled=not no_track, uri=tracking_uri, experiment=experiment)
+    result = forecast_job(model, data, output, tracking=tracking, future=future)
+    console.print(
+        f"wrote {result.rows} forecast rows for {result.series} series to [bold]{result.output}[/]"
+    )
+
+
+@app.command()
+@reports_errors
 def register(
     run_id: Annotated[str, typer.Option(help="MLflow run whose logged model to register.")],
     name: Annotated[str, typer.Option(help="Registered model name.")],

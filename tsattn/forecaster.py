@@ -186,6 +186,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             self.freq_ = preprocessor.freq
             self.series_ids_ = list(train_panel.series_ids)
             session.finish(self, val_df)
+            self.run_id_ = session.run_id
         return self
 
     # -- inference -----------------------------------------------------------------------------

@@ -33,16 +33,16 @@ def smape(prediction: Tensor, target: Tensor) -> Tensor:
 
 
 def mase(prediction: Tensor, target: Tensor, past_target: Tensor, eps: float = 1e-8) -> Tensor:
-    """Mean absolute scaled error against each window's own in-sample naive one-step error.
+    """Mean absolute scaled error: forecast MAE over the in-sample naive one-step MAE, per target.
 
-    prediction, target (B, H, C); past_target (B, L, C), L >= 2. For every window and target the
-    forecast MAE is divided by mean |y_t - y_{t-1}| over that window's lookback, then averaged.
-    Scaling per window keeps one volatile series from dominating the mean; `eps` guards a flat
-    lookback (zero naive error).
+    prediction, target (B, H, C); past_target (B, L, C), L >= 2. Both MAEs are pooled over all
+    windows before dividing (then averaged over targets): a per-window ratio explodes on a window
+    whose lookback happens to be flat, which real data (sensor plateaus) has. `eps` guards a
+    target that is flat everywhere.
     """
     # B batch, H horizon, L lookback, C targets
-    naive = (past_target[:, 1:] - past_target[:, :-1]).abs().mean(dim=1)  # -> (B, C)
-    error = (prediction - target).abs().mean(dim=1)  # -> (B, C)
+    naive = (past_target[:, 1:] - past_target[:, :-1]).abs().mean(dim=(0, 1))  # -> (C,)
+    error = (prediction - target).abs().mean(dim=(0, 1))  # -> (C,)
     return (error / naive.clamp_min(eps)).mean()
 
 

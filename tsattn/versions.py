@@ -16,5 +16,12 @@ def package_versions() -> dict[str, str]:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
-            versions[name] = "absent"
+            versions[name] = _source_version() if name == "tsattn" else "absent"
     return versions
+
+
+def _source_version() -> str:
+    """tsattn run from a source tree that was never pip-installed still knows its version."""
+    from tsattn import __version__
+
+    return __version__
