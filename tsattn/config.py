@@ -67,6 +67,7 @@ class ForecasterConfig(_Strict):
     input_attention: bool = False
     decoder: Decoder = "direct"
     revin: bool = False
+    highway: bool = False
     loss: Loss = "auto"  # pinball with quantiles, else mse
     quantiles: list[float] | None = None
     # Optimisation.

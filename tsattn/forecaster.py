@@ -67,6 +67,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         input_attention: bool = False,
         decoder: Literal["direct", "autoregressive"] = "direct",
         revin: bool = False,
+        highway: bool = False,
         loss: Literal["auto", "mse", "mae", "huber", "pinball"] = "auto",
         quantiles: list[float] | None = None,
         learning_rate: float = 1e-3,
@@ -105,6 +106,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         self.input_attention = input_attention
         self.decoder = decoder
         self.revin = revin
+        self.highway = highway
         self.loss = loss
         self.quantiles = quantiles
         self.learning_rate = learning_rate

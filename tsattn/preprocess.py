@@ -145,6 +145,7 @@ class FramePreprocessor:
             input_attention=config.input_attention,
             decoder=config.decoder,
             revin=config.revin,
+            highway=config.highway,
             quantiles=tuple(config.quantiles or ()),
         )
 

@@ -21,6 +21,8 @@ COMBOS = [
 ]
 EXTRAS = [
     dict(cell="lstm", attention="additive", decoder="direct", revin=True),
+    dict(cell="lstm", attention="additive", decoder="direct", revin=True, highway=True),
+    dict(cell="gru", attention="dot", decoder="autoregressive", highway=True, quantiles=(0.1, 0.9)),
     dict(cell="gru", attention="multihead", decoder="autoregressive", revin=True,
          input_attention=True, quantiles=(0.1, 0.5, 0.9)),
     dict(cell="lstm", attention="general", decoder="autoregressive", quantiles=(0.25, 0.75)),

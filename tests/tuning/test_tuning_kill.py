@@ -42,7 +42,7 @@ def test_killed_worker_trial_fails_and_rerun_reaches_the_target(
 ) -> None:
     values = make_config(pruner="none", enqueue=[])
     # Long enough trials (many cheap epochs) that one is surely caught mid-training.
-    values["forecaster"].update(max_epochs=30)
+    values["forecaster"].update(max_epochs=20)
     config = write_config(tmp_path / "tune.yaml", values)
     command = [sys.executable, "-c", _TUNE, "--config", str(config), "--trials", "4",
                "--workers", "2", "--no-track"]  # fmt: skip

@@ -81,4 +81,13 @@ def test_two_workers_share_one_study_prune_resume_and_register(
     parents, trial_runs, best_runs = _runs(client, "tuning-tests")
     assert [p.info.run_id for p in parents] == [result.mlflow_run_id] == [again.mlflow_run_id]
     assert len(trial_runs) == len(study_trials(storage)) == len({r.info.run_id for r in trial_runs})
-    assert again.best is not None and again.best.registered_version == 2
+    assert again.best is not None
+    changed = again.best.trial != best.trial
+    assert again.best.registered_version == (2 if changed else 1)  # a new best, a new version
+    assert len(best_runs) == (2 if changed else 1)
+
+    # Once more with the target already met: no worker, no retrain, the same registered model.
+    done = tune_job(config, trials=8, workers=2, track=True)
+    assert done.workers == [] and done.progress.finished == 8
+    assert done.best is not None and done.best.registered_version == again.best.registered_version
+    assert len(_runs(client, "tuning-tests")[2]) == len(best_runs)

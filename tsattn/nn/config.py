@@ -44,6 +44,7 @@ class NetworkConfig:
     decoder: str = "direct"
     revin: bool = False
     quantiles: tuple[float, ...] = ()
+    highway: bool = False  # add a linear lookback -> horizon map per target (LSTNet)
 
     def __post_init__(self) -> None:
         # frozen: object.__setattr__ is the sanctioned way to normalise a JSON list to a tuple

@@ -48,6 +48,10 @@ class AttentionSeq2Seq(nn.Module):
                                config.num_layers, config.dropout,
                                with_memory=config.attention != "none")
         self.decoder = build_decoder(config)
+        # LSTNet's "highway": a linear map from each target's lookback to its horizon, shared
+        # across targets. It carries the level and linear trend, so the recurrent/attention part
+        # only has to model what a linear forecaster misses.
+        self.highway = nn.Linear(config.lookback, config.horizon) if config.highway else None
 
     def _check_shapes(self, past: Tensor, future: Tensor | None) -> None:
         cfg = self.config
@@ -83,12 +87,17 @@ class AttentionSeq2Seq(nn.Module):
         if self.revin is not None:
             x, mean, std = self.revin.normalize(x)  # -> (B, L, V), (B, 1, C), (B, 1, C)
         # taken before input attention reweights it: the autoregressive decoder's first feedback
-        last_target = x[:, -1, : self.config.n_targets]  # -> (B, C), same scale as predictions
+        x_targets = x[:, :, : self.config.n_targets]  # -> (B, L, C), the scale of predictions
+        last_target = x_targets[:, -1]  # -> (B, C)
         input_weights = None
         if self.input_attention is not None:
             x, input_weights = self.input_attention(x)  # -> (B, L, V), (B, L, V)
         memory, state = self.encoder(x)  # -> (B, L, D)
         prediction, temporal_weights = self.decoder(memory, state, future, last_target)
+        if self.highway is not None:
+            targets = x_targets.transpose(1, 2)  # -> (B, C, L)
+            linear = self.highway(targets).transpose(1, 2)  # -> (B, H, C)
+            prediction = prediction + linear.unsqueeze(-1)  # -> (B, H, C, Q)
         if self.revin is not None:
             prediction = self.revin.denormalize(prediction, mean, std)  # -> (B, H, C, Q)
         if not return_attention:

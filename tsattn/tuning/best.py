@@ -10,7 +10,7 @@ interpretation itself; here it runs in a nested "best" run under the study's par
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from tsattn.tuning.space import trial_forecaster_config
 __all__ = ["BestModel", "DEFAULT_ALIAS", "fit_best"]
 
 DEFAULT_ALIAS = "best"
+_RECORD = "best_model"  # study user attr: what the last command fitted and registered
 
 
 @dataclass
@@ -60,11 +61,14 @@ def fit_best(
     *,
     hardware: dict[str, Any],
     threads: int,
-    track: bool,
+    tracking_uri: str | None,
 ) -> BestModel:
-    """Retrain the study's best trial, evaluate it, save it; with `track`, log and register it.
+    """Retrain the study's best trial, evaluate and save it; with tracking, log and register it.
 
-    `track` requires the study's parent run to be active (see `mlflow_runs.study_run`).
+    Tracking (`tracking_uri` set) requires the study's parent run to be active (see
+    `mlflow_runs.study_run`). When the best trial has not changed since the last command and
+    its model is still on disk, that model is reused: rerunning a finished study costs neither
+    a retrain nor a new registry version.
     """
     from tsattn.jobs import split_frame
 
@@ -72,41 +76,82 @@ def fit_best(
     fc = _final_config(config.forecaster, settings, best, hardware)
     train, val, test = split_frame(frame, config.model_copy(update={"forecaster": fc}))
     on_train_val = settings.retrain_on_train_val and val is not None
-    fit_frame = _train_and_val(train, val, fc) if on_train_val else train
     result = BestModel(
         trial=best.number,
         value=float(best.value),  # type: ignore[arg-type]
         params=dict(best.params),
         forecaster=None,
-        model_dir=Path(config.output_dir) / config.name / "best_model",
+        model_dir=(Path(config.output_dir) / config.name / "best_model").resolve(),
         trained_on="train+val" if on_train_val else "train",
     )
-    if not track:
+    previous = _previous(study, result, tracking_uri)
+    if previous is not None:
+        return previous
+    fit_frame = _train_and_val(train, val, fc) if on_train_val else train
+    fit_val = None if on_train_val else val
+    if tracking_uri is None:
         with torch_threads(threads):
-            _fit_and_save(result, fc, fit_frame, None if on_train_val else val, val, test)
-        return result
+            _fit_and_save(result, fc, fit_frame, fit_val, val, test)
+    else:
+        _fit_log_and_register(config, result, threads, fc, fit_frame, fit_val, val, test)
+    study.set_user_attr(_RECORD, {**_record(result), "tracking_uri": tracking_uri})
+    return result
+
+
+def _fit_log_and_register(
+    config: ExperimentConfig,
+    result: BestModel,
+    threads: int,
+    fc: ForecasterConfig,
+    fit_frame: pd.DataFrame,
+    fit_val: pd.DataFrame | None,
+    val: pd.DataFrame | None,
+    test: pd.DataFrame | None,
+) -> None:
     from tsattn.tracking import register_model, start_run
     from tsattn.tracking.runs import log_metrics
 
     tags = {
         "tsattn.role": "best",
-        "optuna.trial": str(best.number),
+        "optuna.trial": str(result.trial),
         "tsattn.trained_on": result.trained_on,
     }
-    with start_run(
-        config.tracking, run_name=f"best-trial-{best.number}", tags=tags, nested=True
-    ) as run:
-        assert run is not None
+    name = f"best-trial-{result.trial}"
+    with start_run(config.tracking, run_name=name, tags=tags, nested=True) as run:
+        assert run is not None  # tracking is enabled whenever a tracking URI is given
         result.run_id = run.info.run_id
         with torch_threads(threads):
-            _fit_and_save(result, fc, fit_frame, None if on_train_val else val, val, test)
+            _fit_and_save(result, fc, fit_frame, fit_val, val, test)
         for split, values in result.metrics.items():
             log_metrics(values, prefix=split)
-    name = config.tracking.register_as or config.name
-    alias = config.tracking.alias or DEFAULT_ALIAS
-    result.registered_version = register_model(result.run_id, name, alias)
-    result.registered_name, result.alias = name, alias
-    return result
+    result.registered_name = config.tracking.register_as or config.name
+    result.alias = config.tracking.alias or DEFAULT_ALIAS
+    result.registered_version = register_model(result.run_id, result.registered_name, result.alias)
+
+
+def _record(result: BestModel) -> dict[str, Any]:
+    """The result as JSON (Optuna user attrs must be), without the model object."""
+    record = {f.name: getattr(result, f.name) for f in fields(result) if f.name != "forecaster"}
+    record["model_dir"] = str(result.model_dir)
+    record["metrics"] = {
+        split: {k: float(v) for k, v in values.items()} for split, values in result.metrics.items()
+    }
+    return record
+
+
+def _previous(study: optuna.Study, result: BestModel, tracking_uri: str | None) -> BestModel | None:
+    """The model saved by an earlier command for this same best trial, if still usable."""
+    from tsattn.forecaster import Forecaster
+
+    record = study.user_attrs.get(_RECORD)
+    if not record or record.get("tracking_uri") != tracking_uri:
+        return None
+    same = record["trial"] == result.trial and record["trained_on"] == result.trained_on
+    if not same or not Path(record["model_dir"]).is_dir():
+        return None
+    values = {k: v for k, v in record.items() if k != "tracking_uri"}
+    model_dir = Path(record["model_dir"])
+    return BestModel(**{**values, "model_dir": model_dir, "forecaster": Forecaster.load(model_dir)})
 
 
 def _fit_and_save(

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["tune_command"]
 
-console = Console()
+console = Console(soft_wrap=True)  # paths and URLs stay whole for copy and paste
 
 
 def tune_command(
@@ -86,6 +86,9 @@ def tune_command(
     except TsattnError as err:
         console.print(f"[bold red]error:[/] {err}", highlight=False)
         raise typer.Exit(code=2) from None
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: run the same command again to continue the study[/]")
+        raise typer.Exit(code=130) from None
     _report(result)
 
 

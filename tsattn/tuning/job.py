@@ -104,7 +104,7 @@ def tune_job(
                     frame,
                     hardware=hardware,
                     threads=slots[0].threads,
-                    track=link is not None,
+                    tracking_uri=link.uri if link is not None else None,
                 )
                 if link is not None:
                     from tsattn.tuning.mlflow_runs import log_study_summary
