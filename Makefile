@@ -28,3 +28,5 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) outputs mlruns mlflow.db
+
+include benchmarks/Makefile.include

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from benchmarks import baselines, protocol
 from benchmarks.cli_common import add_common, common
+from benchmarks.machine import describe
 from benchmarks.published import MODELS, PUBLISHED
 from benchmarks.results import markdown_table, write
 from benchmarks.runner import run_worker
@@ -48,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> dict[str, Path]:
     opts = common(args, 1)
+    machine = describe()  # before the run: the commit measured
     datasets = ["etth1"] if opts.smoke else [d for d in args.datasets.split(",") if d]
     horizons = [96] if opts.smoke else [int(h) for h in args.horizons.split(",") if h]
     configs = {d: s.config for d, s in protocol.DATASETS.items()}
@@ -86,7 +88,7 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
                           "threads": opts.threads},
                "rows": rows, "averages": averages, "targets": _targets(rows)}
     md = _markdown(rows, averages, run_params, smoke=opts.smoke)
-    json_path, md_path = write("accuracy", payload, md, opts.out_dir)
+    json_path, md_path = write("accuracy", payload, md, opts.out_dir, machine)
     return {"json": json_path, "markdown": md_path}
 
 

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.cli_common import add_common, common
+from benchmarks.machine import describe
 from benchmarks.results import markdown_table, median_row, write
 from benchmarks.runner import run_command, run_worker
 
@@ -27,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> dict[str, Path]:
     opts = common(args, DEFAULT_REPEATS)
+    machine = describe()  # before the run: the commit measured
     n_series = 200 if opts.smoke else args.series
     params = {"n_series": n_series, "history_steps": args.history_steps}
     with tempfile.TemporaryDirectory(prefix="tsattn-b4-") as tmp:
@@ -64,7 +66,7 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
     run_params = {**params, "threads": opts.threads, "repeats": opts.repeats}
     payload = {"params": run_params, "prepare": prep.result, "rows": rows, "summary": summary}
     md = _markdown(rows, params)
-    json_path, md_path = write("inference", payload, md, opts.out_dir)
+    json_path, md_path = write("inference", payload, md, opts.out_dir, machine)
     return {"json": json_path, "markdown": md_path}
 
 

@@ -45,7 +45,9 @@ def machine_line(machine: dict[str, object]) -> str:
     v = dict(machine["versions"])  # type: ignore[call-overload]
     return (
         f"{machine['date']} · commit `{str(machine['git_commit'])[:10]}`"
-        f"{' (dirty)' if machine['git_dirty'] else ''} · {machine['cpu']}, "
+        f"{' (dirty)' if machine['git_dirty'] else ''}"
+        f"{' → ' + str(machine['git_commit_at_end']) if 'git_commit_at_end' in machine else ''}"
+        f" · {machine['cpu']}, "
         f"{machine['cores']} cores,"
         f" {machine['ram_gib']} GiB · load {machine['load_avg_1_5_15']} · python {v['python']},"
         f" torch {v['torch']}, lightning {v['lightning']}, tsattn {v['tsattn']}"
@@ -59,9 +61,17 @@ def write(
     out_dir: Path = RESULTS_DIR,
     machine: dict[str, object] | None = None,
 ) -> tuple[Path, Path]:
-    """Write ``<out_dir>/<name>.json`` and ``<name>.md``; returns both paths."""
+    """Write ``<out_dir>/<name>.json`` and ``<name>.md``; returns both paths.
+
+    ``machine`` is ``describe()`` taken when the run started (the commit that was measured).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    machine = machine or describe()
+    machine = dict(machine) if machine else describe()
+    end = describe()
+    if end["git_commit"] != machine["git_commit"] or end["git_dirty"] != machine["git_dirty"]:
+        # The tree changed while the benchmark ran: say so rather than pick one commit silently.
+        dirty = " (dirty)" if end["git_dirty"] else ""
+        machine["git_commit_at_end"] = f"{end['git_commit']}{dirty}"
     doc = {"benchmark": name, "machine": machine, **payload}
     json_path, md_path = out_dir / f"{name}.json", out_dir / f"{name}.md"
     json_path.write_text(json.dumps(doc, indent=2, default=float, allow_nan=True) + "\n")

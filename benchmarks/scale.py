@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from benchmarks.cli_common import Common, add_common, common
+from benchmarks.machine import describe
 from benchmarks.results import fmt, markdown_table, median_row, ratio, write
 from benchmarks.runner import peers_python, run_worker
 
@@ -41,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> dict[str, Path]:
     opts = common(args, DEFAULT_REPEATS)
+    machine = describe()  # before the run: the commit measured
     params = {"lookback": 96, "horizon": 24, "batch_size": 256, "max_epoch_s": args.max_epoch_s}
     if opts.smoke:
         params["max_epoch_s"] = min(args.max_epoch_s, 10.0)
@@ -52,7 +54,7 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
         rows += _measure(systems, {**params, **size}, opts)
     run_params = {**params, "threads": opts.threads, "repeats": opts.repeats}
     payload = {"params": run_params, "sizes": sizes, "rows": rows, "targets": _targets(rows)}
-    json_path, md_path = write("scale", payload, _markdown(rows, params), opts.out_dir)
+    json_path, md_path = write("scale", payload, _markdown(rows, params), opts.out_dir, machine)
     return {"json": json_path, "markdown": md_path}
 
 

@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from benchmarks.cli_common import add_common, common
+from benchmarks.machine import describe
 from benchmarks.results import markdown_table, median_row, ratio, write
 from benchmarks.runner import peers_python, run_worker
 
@@ -43,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> dict[str, Path]:
     opts = common(args, DEFAULT_REPEATS)
+    machine = describe()  # before the run: the commit measured
     params: dict[str, object] = {
         "epochs": args.epochs, "lookback": 96, "horizon": 96, "batch_size": 32,
         "max_train_rows": None, "max_train_s": args.max_train_s,
@@ -76,7 +78,8 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
     summary = _summary(rows)
     run_params = {**params, "threads": opts.threads, "repeats": opts.repeats}
     payload = {"params": run_params, "rows": rows, "summary": summary}
-    json_path, md_path = write("speed", payload, _markdown(rows, params, summary), opts.out_dir)
+    md = _markdown(rows, params, summary)
+    json_path, md_path = write("speed", payload, md, opts.out_dir, machine)
     return {"json": json_path, "markdown": md_path}
 
 

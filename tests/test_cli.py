@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +15,14 @@ ETTH1 = ROOT / "data" / "ETTh1.csv"
 
 
 def tsattn(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # tiny model: one thread is fastest
     return subprocess.run(
-        [sys.executable, "-m", "tsattn", *args], cwd=cwd, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "tsattn", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -27,6 +34,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.
         "train", "--config", str(ROOT / "configs" / "etth1_demo.yaml"),
         "--set", f"data.path={ETTH1}", "--set", "forecaster.max_epochs=1",
         "--set", "forecaster.hidden_size=8", "--set", "forecaster.horizon=24",
+        "--set", "forecaster.lookback=24", "--set", "forecaster.batch_size=256",
         "--set", "forecaster.enable_progress_bar=false", "--no-track",
         cwd=work,
     )  # fmt: skip

@@ -1,4 +1,4 @@
-"""The scheduled forecast job as cron runs it: registered model in, atomic file and MLflow run out."""
+"""The scheduled forecast job as cron runs it: registered model in, file and MLflow run out."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import pytest
-
 from synthetic import wide_frame
+
 from tsattn import Forecaster
 from tsattn.tracking import register_model
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
-
 from synthetic import panel_frame, wide_frame
+
 from tsattn import Forecaster, NotFittedError
 from tsattn.config import ForecasterConfig
 
@@ -79,9 +79,9 @@ def test_same_seed_gives_same_forecasts_and_other_seed_differs() -> None:
 def test_panel_forecasts_each_series_after_its_own_end_on_its_own_scale() -> None:
     frame = panel_frame(n_series=3, n=80)
     frame = frame[~((frame["id"] == "s2") & (frame["time"] >= "2024-01-03 20:00"))]  # s2 ends early
-    fc = Forecaster(
-        target="y", time_col="time", id_col="id", past_covariates=["load"], **TINY
-    ).fit(frame)
+    fc = Forecaster(target="y", time_col="time", id_col="id", past_covariates=["load"], **TINY).fit(
+        frame
+    )
     forecast = fc.predict(frame)
     assert list(forecast.columns) == ["id", "time", "y"]
     for series, block in forecast.groupby("id"):

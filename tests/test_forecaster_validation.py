@@ -8,8 +8,8 @@ import lightning.pytorch as L
 import numpy as np
 import pandas as pd
 import pytest
-
 from synthetic import panel_frame, wide_frame
+
 from tsattn import ConfigError, DataValidationError, Forecaster
 
 

@@ -8,8 +8,8 @@ before each step's target time, and rank `driver` first among the input variable
 from __future__ import annotations
 
 import pytest
-
 from synthetic import planted_lag_frame
+
 from tsattn import Forecaster
 
 LAG, LOOKBACK, HORIZON = 6, 16, 4

@@ -11,7 +11,11 @@ ROOT = Path(__file__).parents[1]
 def readme_commands() -> list[str]:
     block = re.search(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
     assert block, "the README has no bash block with the quick-start commands"
-    return [line.split("#")[0].strip() for line in block.group(1).splitlines() if line.strip()[:4] == "make"]
+    return [
+        line.split("#")[0].strip()
+        for line in block.group(1).splitlines()
+        if line.strip()[:4] == "make"
+    ]
 
 
 def test_readme_states_exactly_two_commands_that_the_makefile_defines() -> None:

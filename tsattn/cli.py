@@ -70,7 +70,9 @@ def train(
     console.print(f"training [bold]{experiment.name}[/] on {experiment.data.path}")
     result = train_job(experiment, track=False if no_track else None)
     splits = {"val": result.val_metrics, "test": result.test_metrics}
-    console.print(metrics_table("metrics (normalised scale)", {k: v for k, v in splits.items() if v}))
+    console.print(
+        metrics_table("metrics (normalised scale)", {k: v for k, v in splits.items() if v})
+    )
     console.print(f"epochs: {result.epochs}   training time: {result.seconds:.1f} s")
     console.print(f"model saved to: [bold]{result.model_dir}[/]")
     if result.run_id:

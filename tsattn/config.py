@@ -217,7 +217,7 @@ def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, A
 
 
 def load_experiment(path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
-    """Read and validate an experiment YAML (relative data paths are relative to the working dir)."""
+    """Read and validate an experiment YAML; relative data paths are relative to the working dir."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file '{path}' does not exist")

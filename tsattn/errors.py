@@ -16,7 +16,7 @@ class TsattnError(Exception):
 
 
 class DataValidationError(TsattnError, ValueError):
-    """The input frame cannot be forecast as given; the message names the column, series and time."""
+    """The input frame cannot be used as given; the message names the column, series and time."""
 
 
 class ConfigError(TsattnError, ValueError):

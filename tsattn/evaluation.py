@@ -45,6 +45,8 @@ def evaluation_metrics(
             for array in (point, target, past)
         )
     # float64: a mean over millions of float32 errors would drift in the 4th digit
-    pred_t, target_t, past_t = (torch.from_numpy(np.asarray(a, np.float64)) for a in (point, target, past))
+    pred_t, target_t, past_t = (
+        torch.from_numpy(np.asarray(a, np.float64)) for a in (point, target, past)
+    )
     scores = metrics.point_metrics(pred_t, target_t, past_t)
     return {name: float(value) for name, value in scores.items()}

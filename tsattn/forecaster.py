@@ -22,9 +22,9 @@ from sklearn.base import BaseEstimator
 from tsattn.config import ForecasterConfig, validated
 from tsattn.data import WindowDataModule
 from tsattn.errors import NotFittedError
+from tsattn.evaluation import evaluation_metrics
 from tsattn.inference import NetworkOutputs, run_network
 from tsattn.lightning import ForecastingModule
-from tsattn.evaluation import evaluation_metrics
 from tsattn.outputs import forecast_frame, input_attention_frame, temporal_attention_frame
 from tsattn.persistence import load_forecaster_state, save_forecaster_state
 from tsattn.preprocess import FramePreprocessor
@@ -308,4 +308,3 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "module_")
-

@@ -1,4 +1,4 @@
-"""Reading input frames and writing outputs atomically, so a crash never leaves a half-written file."""
+"""Reading input frames, and writing outputs atomically so a crash never leaves half a file."""
 
 from __future__ import annotations
 

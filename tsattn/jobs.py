@@ -145,7 +145,11 @@ def forecast_job(
         if run is not None:
             log_params({"model": str(model), "data": str(data), "output": str(result.output)})
             log_metrics(
-                {"rows": result.rows, "series": result.series, "seconds": time.perf_counter() - started},
+                {
+                    "rows": result.rows,
+                    "series": result.series,
+                    "seconds": time.perf_counter() - started,
+                },
                 prefix="forecast",
             )
             log_file(result.output, "forecast")

@@ -47,7 +47,9 @@ class FramePreprocessor:
     def fit(self, df: pd.DataFrame) -> Panel:
         """Validate the training frame, learn frequency, calendar and scaling; return it scaled."""
         s = self.settings
-        validated = self._validate(df, "train_df", self.requested_freq, s["lookback"] + s["horizon"])
+        validated = self._validate(
+            df, "train_df", self.requested_freq, s["lookback"] + s["horizon"]
+        )
         requested = None if self.requested_calendar == "none" else self.requested_calendar
         self.freq = validated.freq
         self.tz = validated.tz

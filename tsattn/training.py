@@ -69,7 +69,7 @@ def build_trainer(
         enable_progress_bar=config.enable_progress_bar,
         enable_model_summary=False,
         num_sanity_val_steps=0,
-        limit_val_batches=1.0 if has_validation else 0,
+        limit_val_batches=None if has_validation else 0,
         deterministic="warn",
         default_root_dir=checkpoint_dir,
     )

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,87 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-
-_SERVER_START_TIMEOUT_S = 90.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=1.0) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
-def _mlflow_command() -> list[str]:
-    script = Path(sys.executable).with_name("mlflow")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "mlflow"]
-
-
-@pytest.fixture(scope="session")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real `mlflow server` (sqlite backend, proxied artifacts in a temp dir) on loopback.
-
-    Started once per test session in its own process group, so teardown stops the server and
-    every worker it forked; yields the server's URL.
-    """
-    root = tmp_path_factory.mktemp("mlflow-server")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}  # no job workers
-    env.pop("MLFLOW_TRACKING_URI", None)
-    log = (root / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            *_mlflow_command(),
-            "server",
-            "--backend-store-uri",
-            f"sqlite:///{root / 'mlflow.db'}",
-            "--artifacts-destination",
-            str(root / "artifacts"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        cwd=root,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + _SERVER_START_TIMEOUT_S
-        while not _healthy(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = (root / "server.log").read_text()[-3000:]
-                pytest.fail(f"mlflow server did not become healthy at {url}:\n{tail}")
-            time.sleep(0.25)
-        yield url
-    finally:
-        _stop_group(process)
-        log.close()
-
-
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
-    except ProcessLookupError:
-        pass
+from mlflow_server import free_port
 
 
 @pytest.fixture(autouse=True)
@@ -127,7 +42,7 @@ def server_env(mlflow_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture
 def dead_uri() -> str:
     """A loopback URL where nothing listens."""
-    return f"http://127.0.0.1:{_free_port()}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -11,19 +10,6 @@ from typing import Any
 
 import pytest
 from tuning_helpers import tiny_config
-
-
-def _tracking_fixtures() -> Any:
-    """The tracking tests' conftest, loaded by path so its `mlflow_server` fixture is reused."""
-    path = Path(__file__).parents[1] / "tracking" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_tsattn_tracking_conftest", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-mlflow_server = _tracking_fixtures().mlflow_server
 
 
 @pytest.fixture(autouse=True)

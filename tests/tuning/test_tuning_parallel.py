@@ -68,6 +68,9 @@ def test_two_workers_share_one_study_prune_resume_and_register(
 
     best = result.best
     assert best is not None and best.model_uri == "models:/tiny-tuned@champion"
+    assert best.run_id == best_runs[0].info.run_id
+    interpretation = client.list_artifacts(best.run_id, "interpretation")
+    assert interpretation, "the best model's attention interpretation was not logged"
     assert best.trial == result.progress.best_number
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)  # where a user would point it
     loaded = Forecaster.load(best.model_uri)

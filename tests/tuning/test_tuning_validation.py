@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from tuning_helpers import write_config
 from typer.testing import CliRunner
 
 from tsattn.config import ExperimentConfig
-from tsattn.errors import ConfigError
+from tsattn.errors import ConfigError, TrackingError
 from tsattn.tuning import StudyStorageError, suggest, tune_job, tune_settings
 from tsattn.tuning.cli import tune_command
 from tsattn.tuning.hardware import plan_workers
@@ -132,3 +133,14 @@ def test_cli_reports_config_errors_without_a_traceback(make_config: Any, tmp_pat
     assert result.exit_code == 2
     assert "unknown key 'tune.space.hiden_size'" in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+def test_unreachable_tracking_server_fails_before_workers_start(
+    make_config: Any, tmp_path: Path
+) -> None:
+    with socket.socket() as sock:  # a loopback port where nothing listens
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    with pytest.raises(TrackingError, match="unreachable"):
+        tune_job(_experiment(make_config(tracking_uri=dead)), trials=2, workers=2, track=True)
+    assert not (tmp_path / "outputs" / "tiny" / "tune").exists()

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from tsattn.errors import ConfigError, TsattnError
@@ -110,7 +117,7 @@ class _ProgressDisplay:
     def __init__(self) -> None:
         self._last = ""
         self._bar: Progress | None = None
-        self._task = 0
+        self._task: TaskID | None = None
 
     def __enter__(self) -> _ProgressDisplay:
         if console.is_terminal:
@@ -132,7 +139,7 @@ class _ProgressDisplay:
 
     def update(self, progress: StudyProgress) -> None:
         status = _status(progress)
-        if self._bar is not None:
+        if self._bar is not None and self._task is not None:
             self._bar.update(
                 self._task, completed=progress.finished, total=progress.target, status=status
             )
@@ -142,6 +149,8 @@ class _ProgressDisplay:
 
 
 def _status(progress: StudyProgress) -> str:
+    if progress.stage != "searching":
+        return progress.stage
     best = (
         "-"
         if progress.best_value is None

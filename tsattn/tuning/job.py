@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ from tsattn.tuning.study import (
 )
 
 __all__ = ["TuneResult", "tune_job"]
+
+_QUIET = {"track": False, "enable_progress_bar": False}
 
 
 @dataclass
@@ -82,10 +84,10 @@ def tune_job(
     if timeout is not None and timeout <= 0:
         raise ConfigError(f"--timeout must be a positive number of seconds, but got {timeout}")
     slots = plan_workers(config.forecaster, workers=workers, gpus=gpus)
+    frame = _read_data(config)
     run_dir = Path(config.output_dir).resolve() / config.name
     url = storage or default_storage_url(run_dir)
     name = study_name or config.name
-    frame = _read_data(config)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study = create_or_load_study(
@@ -96,6 +98,9 @@ def tune_job(
             exits = _search(config, study, url, trials, timeout, slots, run_dir, link, on_progress)
             result = _summarise(study, url, run_dir, trials, top, exits, link)
             if result.progress.best_number is not None:
+                if on_progress is not None:
+                    stage = f"fitting the best configuration (trial #{result.progress.best_number})"
+                    on_progress(replace(result.progress, stage=stage))
                 hardware = _final_hardware(config, slots, gpus)
                 result.best = fit_best(
                     config,
@@ -106,10 +111,10 @@ def tune_job(
                     threads=slots[0].threads,
                     tracking_uri=link.uri if link is not None else None,
                 )
-                if link is not None:
-                    from tsattn.tuning.mlflow_runs import log_study_summary
+            if link is not None:
+                from tsattn.tuning.mlflow_runs import log_study_summary
 
-                    log_study_summary(study, result.progress, result.top)
+                log_study_summary(study, result.progress, result.top)
     return result
 
 
@@ -155,7 +160,9 @@ def _summarise(
         from tsattn.tuning.mlflow_runs import close_orphan_trial_runs
 
         close_orphan_trial_runs(study, link)
-    failed = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.FAIL,))
+    everything = study.get_trials(deepcopy=False)
+    retried = {t.system_attrs.get("failed_trial"): t.number for t in everything}
+    failed = [t for t in everything if t.state == optuna.trial.TrialState.FAIL]
     return TuneResult(
         study_name=study.study_name,
         storage=redact(url),
@@ -165,8 +172,15 @@ def _summarise(
         mlflow_run_id=link.parent_run_id if link else None,
         tracking_uri=link.uri if link else None,
         workers=exits,
-        failures={t.number: str(t.user_attrs.get("error", "worker died")) for t in failed},
+        failures={t.number: _failure(t, retried.get(t.number)) for t in failed},
     )
+
+
+def _failure(trial: optuna.trial.FrozenTrial, retry: int | None) -> str:
+    if "error" in trial.user_attrs:
+        return str(trial.user_attrs["error"])
+    again = f"; re-queued as trial {retry}" if retry is not None else ""
+    return f"its worker stopped sending heartbeats mid-trial (killed or lost){again}"
 
 
 @contextmanager
@@ -183,8 +197,10 @@ def _study_run(
 
 
 def _read_data(config: ExperimentConfig) -> pd.DataFrame:
-    """Read and split the data in the parent: a missing file or impossible split fails here,
-    once, instead of failing every trial in every worker."""
+    """Read and split the data once in the parent, so a bad file or split fails here.
+
+    Otherwise every trial in every worker would fail with the same error.
+    """
     from tsattn.io import read_frame
     from tsattn.jobs import split_frame
 
@@ -196,10 +212,15 @@ def _read_data(config: ExperimentConfig) -> pd.DataFrame:
 def _final_hardware(
     config: ExperimentConfig, slots: list[WorkerSlot], gpus: list[int] | None
 ) -> dict[str, Any]:
-    """The parent sees every GPU, so the final fit names the first listed one explicitly."""
+    """The parent sees every GPU, so the final fit names the first listed one explicitly.
+
+    `track` is off because the study's run (when tracking) is active and records the fit, and
+    with `--no-track` nothing may be logged; the progress bar is off because the live study
+    display owns the console.
+    """
     if gpus:
-        return {"accelerator": "gpu", "devices": [gpus[0]]}
-    return {"accelerator": slots[0].accelerator, "devices": slots[0].devices}
+        return {"accelerator": "gpu", "devices": [gpus[0]], **_QUIET}
+    return {"accelerator": slots[0].accelerator, "devices": slots[0].devices, **_QUIET}
 
 
 def _space_json(settings: TuneSettings) -> dict[str, Any]:

@@ -24,6 +24,7 @@ import optuna
 from lightning.pytorch.callbacks import Callback
 from optuna.trial import TrialState
 
+from tsattn.errors import TrackingError
 from tsattn.tuning.spec import TrackingLink
 
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ def study_run(
     store = resolve_store(config.tracking)
     experiment_id = ensure_experiment(config.tracking.experiment, store)
     with tracking_uri(store.uri):
-        run_id = _existing_run(MlflowClient(store.uri), study.user_attrs.get("mlflow_run_id"))
+        client = MlflowClient(store.uri)
+        run_id = _existing_run(client, study.user_attrs.get("mlflow_run_id"), experiment_id)
         tags = {
             ROLE_TAG: "study",
             "optuna.study": study.study_name,
@@ -66,12 +68,21 @@ def study_run(
             "optuna.metric": str(study.user_attrs.get("metric")),
             "optuna.direction": study.direction.name.lower(),
         }
-        run = mlflow.start_run(
-            run_id=run_id,
-            experiment_id=None if run_id else experiment_id,
-            run_name=None if run_id else (config.tracking.run_name or f"tune-{study.study_name}"),
-            tags=tags,
-        )
+        try:
+            run = mlflow.start_run(
+                run_id=run_id,
+                experiment_id=None if run_id else experiment_id,
+                run_name=None
+                if run_id
+                else (config.tracking.run_name or f"tune-{study.study_name}"),
+                # Inside a user's own active run (a notebook), the study nests under it.
+                nested=mlflow.active_run() is not None,
+                tags=tags,
+            )
+        except Exception as err:
+            raise TrackingError(
+                f"could not start the study's MLflow run in {store.uri}: {err}"
+            ) from err
         study.set_user_attr("mlflow_run_id", run.info.run_id)
         mlflow.log_dict(study.user_attrs.get("space", {}), "search_space.json")
         with end_status(run.info.run_id, fluent=True):
@@ -214,12 +225,13 @@ def log_study_summary(study: optuna.Study, progress: Any, top: Any) -> None:
     )
 
 
-def _existing_run(client: Any, run_id: str | None) -> str | None:
-    """The stored parent run id if this store still has it (the user may have switched stores)."""
+def _existing_run(client: Any, run_id: str | None, experiment_id: str) -> str | None:
+    """The stored parent run, if this store and experiment still hold it (users switch them)."""
     if not run_id:
         return None
     try:
         run = client.get_run(run_id)
     except Exception:
         return None
-    return run_id if run.info.lifecycle_stage == "active" else None
+    usable = run.info.lifecycle_stage == "active" and run.info.experiment_id == experiment_id
+    return run_id if usable else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import optuna
@@ -58,18 +58,22 @@ class Objective:
             "devices": self.slot.devices,
             # Workers write to log files; a progress bar per epoch would only bloat them.
             "enable_progress_bar": False,
+            # The trial's nested run records it; `track` would open a separate run per fit.
+            "track": False,
         }
         # The run opens before anything can fail, so every trial (even an invalid combination)
         # has its nested run with the configuration it was asked to train.
         intended = {**self.experiment.forecaster.model_dump(mode="json"), **params, **hardware}
-        runs = trial_run(self.tracking, trial, intended) if self.tracking else nullcontext([])
+        runs: AbstractContextManager[list[Any]] = (
+            trial_run(self.tracking, trial, intended) if self.tracking else nullcontext([])
+        )
         try:
             with runs as callbacks:
                 config = trial_forecaster_config(self.experiment.forecaster, params, **hardware)
                 return self._fit(trial, config, callbacks)
         except optuna.TrialPruned:
             raise
-        except Exception as err:
+        except (Exception, KeyboardInterrupt) as err:
             trial.set_user_attr("error", f"{type(err).__name__}: {err}"[:_MAX_ERROR_CHARS])
             raise
 

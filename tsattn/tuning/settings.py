@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from tsattn.config import ExperimentConfig, ForecasterConfig, validated
+from tsattn.config import _Strict as _ConfigStrict
 from tsattn.errors import ConfigError
 
 __all__ = [
@@ -50,13 +51,14 @@ NOT_TUNABLE: dict[str, str] = {
     "devices": "--workers/--gpus decide the hardware",
     "num_workers": "it is a data-loading setting, not a model setting",
     "enable_progress_bar": "it only changes console output",
+    "track": "tuning records every trial in MLflow itself",
 }
 
 Scalar = bool | int | float | str | None
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Strict(_ConfigStrict):
+    """Unknown keys are errors, as everywhere in the config (`tsattn.config._Strict`)."""
 
 
 class IntParam(_Strict):

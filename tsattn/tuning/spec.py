@@ -45,7 +45,11 @@ class WorkerSpec:
 
     def write(self, path: Path) -> Path:
         text = json.dumps(asdict(self), indent=2, default=str)
-        return atomic_write(path, lambda tmp: tmp.write_text(text))
+
+        def write(tmp: Path) -> None:
+            tmp.write_text(text)
+
+        return atomic_write(path, write)
 
     @classmethod
     def read(cls, path: Path) -> WorkerSpec:

@@ -152,6 +152,7 @@ class StudyProgress:
     running: int
     best_value: float | None
     best_number: int | None
+    stage: str = "searching"
 
     @property
     def finished(self) -> int:

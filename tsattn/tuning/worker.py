@@ -69,17 +69,19 @@ def run_worker(spec: WorkerSpec, slot: WorkerSlot) -> int:
         sampler=make_sampler(settings, worker=slot.index),
         pruner=make_pruner(settings),
     )
-    if slots_left(study, spec.n_trials) <= 0:
-        print(f"worker {slot.index}: the study already has {spec.n_trials} trials", flush=True)
-        return 0
     if spec.tracking is not None:
         import mlflow
+        from mlflow.tracking import MlflowClient  # noqa: F401  (imported now, not mid-trial)
 
         mlflow.set_tracking_uri(spec.tracking.uri)
     objective = Objective(config, settings, read_frame(config.data.path), slot, spec.tracking)
-    print(
-        f"worker {slot.index} (pid {os.getpid()}, {slot.label}) joined study '{spec.study_name}'",
-        flush=True,
+    # Checked after all setup, right before asking for a trial: the gap between counting and
+    # asking is where concurrent workers could overshoot the target.
+    if slots_left(study, spec.n_trials) <= 0:
+        print(f"worker {slot.index}: the study already has {spec.n_trials} trials", flush=True)
+        return 0
+    optuna.logging.get_logger("optuna").info(
+        f"worker {slot.index} (pid {os.getpid()}, {slot.label}) joined study '{spec.study_name}'"
     )
     failures = StopAfterFailures(settings.max_failures_in_a_row)
     study.optimize(
