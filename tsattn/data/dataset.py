@@ -112,20 +112,18 @@ class WindowDataset(Dataset[Batch]):
         starts = self.starts[idx]
         panel, lookback, horizon = self.panel, self.lookback, self.horizon
         batch = {
-            "past": torch.from_numpy(gather(panel.values, starts, lookback)),  # -> (B, L, V)
             "series": torch.from_numpy(self.series[idx]),
             "origin": torch.from_numpy(starts + (lookback - 1)),
         }
         if self.future_known is not None:
+            batch["past"] = torch.from_numpy(gather(panel.values, starts, lookback))  # (B, L, V)
             batch["future"] = torch.from_numpy(self.future_known[idx])  # -> (B, H, F + K)
             return batch
-        ahead = starts + lookback
-        batch["future"] = torch.from_numpy(
-            gather(panel.values, ahead, horizon, panel.known_future_columns)
-        )
-        batch["target"] = torch.from_numpy(
-            gather(panel.values, ahead, horizon, panel.target_columns)
-        )
+        # One gather of whole windows; past, future and target are views into it (no extra copy).
+        rows = gather(panel.values, starts, lookback + horizon)  # -> (B, L + H, V)
+        batch["past"] = torch.from_numpy(rows[:, :lookback])  # -> (B, L, V)
+        batch["future"] = torch.from_numpy(rows[:, lookback:, panel.known_future_columns])
+        batch["target"] = torch.from_numpy(rows[:, lookback:, panel.target_columns])  # (B, H, C)
         return batch
 
     def _check(self) -> None:
