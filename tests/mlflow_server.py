@@ -97,3 +97,18 @@ def _stop_group(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=5)
     except ProcessLookupError:
         pass
+
+
+def isolate_mlflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Body of the suites' autouse fixtures: own working dir, no tracking URI or run leaking out."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    yield
+    mlflow = sys.modules.get("mlflow")
+    if mlflow is not None:
+        while mlflow.active_run() is not None:
+            mlflow.end_run()
+        from mlflow.tracking._tracking_service import utils
+
+        utils.set_tracking_uri(None)
+    os.environ.pop("MLFLOW_TRACKING_URI", None)

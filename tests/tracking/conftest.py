@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,23 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from mlflow_server import free_port
+from mlflow_server import free_port, isolate_mlflow
 
 
 @pytest.fixture(autouse=True)
 def _isolated_mlflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Each test runs in its own working dir with no tracking URI or active run leaking out."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    yield
-    mlflow = sys.modules.get("mlflow")
-    if mlflow is not None:
-        while mlflow.active_run() is not None:
-            mlflow.end_run()
-        from mlflow.tracking._tracking_service import utils
-
-        utils.set_tracking_uri(None)
-    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    yield from isolate_mlflow(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from mlflow_server import isolate_mlflow
 from tuning_helpers import tiny_config
 
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Own working dir, no tracking URI leaking in or out, no active run left behind."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    yield
-    mlflow = sys.modules.get("mlflow")
-    if mlflow is not None:
-        while mlflow.active_run() is not None:
-            mlflow.end_run()
-        from mlflow.tracking._tracking_service import utils
-
-        utils.set_tracking_uri(None)
-    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    yield from isolate_mlflow(tmp_path, monkeypatch)
 
 
 @pytest.fixture
