@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test lint clean bench-tune
 
 setup: $(STAMP)
 
@@ -28,5 +28,8 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) outputs mlruns mlflow.db
+
+bench-tune: setup
+	$(PY) -m benchmarks.tune_throughput
 
 include benchmarks/Makefile.include
