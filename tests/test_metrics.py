@@ -79,6 +79,14 @@ def test_mase_stays_finite_when_one_window_is_flat() -> None:
     assert got.item() == pytest.approx(1.5)
 
 
+def test_mase_leaves_out_a_target_that_is_flat_in_every_lookback() -> None:
+    past = torch.tensor([[[1.0, 5.0], [3.0, 5.0]]])  # (B=1, L=2, C=2): target 1 is flat
+    y = torch.tensor([[[4.0, 5.0]]])
+    yhat = torch.tensor([[[3.0, 9.0]]])
+    assert mase(yhat, y, past).item() == pytest.approx(0.5)  # target 0 only: 1 / 2
+    assert torch.isnan(mase(yhat[..., 1:], y[..., 1:], past[..., 1:]))
+
+
 def test_mae_mse_smape_tiny_example() -> None:
     y = torch.tensor([[[1.0], [2.0], [0.0]]])  # (B=1, H=3, C=1)
     yhat = torch.tensor([[[3.0], [2.0], [0.0]]])

@@ -37,13 +37,17 @@ def mase(prediction: Tensor, target: Tensor, past_target: Tensor, eps: float = 1
 
     prediction, target (B, H, C); past_target (B, L, C), L >= 2. Both MAEs are pooled over all
     windows before dividing (then averaged over targets): a per-window ratio explodes on a window
-    whose lookback happens to be flat, which real data (sensor plateaus) has. `eps` guards a
-    target that is flat everywhere.
+    whose lookback happens to be flat, which real data (sensor plateaus) has. A target whose
+    lookbacks are all flat has no naive error, so its MASE is undefined and it is left out
+    (NaN when every target is flat).
     """
     # B batch, H horizon, L lookback, C targets
     naive = (past_target[:, 1:] - past_target[:, :-1]).abs().mean(dim=(0, 1))  # -> (C,)
     error = (prediction - target).abs().mean(dim=(0, 1))  # -> (C,)
-    return (error / naive.clamp_min(eps)).mean()
+    defined = naive > eps
+    if not bool(defined.any()):
+        return torch.full((), float("nan"), dtype=error.dtype, device=error.device)
+    return (error[defined] / naive[defined]).mean()
 
 
 def point_metrics(prediction: Tensor, target: Tensor, past_target: Tensor) -> dict[str, Tensor]:
