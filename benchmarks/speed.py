@@ -141,4 +141,6 @@ def _markdown(rows: list[dict[str, object]], params: dict[str, object], summary:
 
 def _r(summary: dict, kind: str, tag: str) -> str:
     value = summary[f"{kind}_series_windows_per_s_ratio_vs_{tag}"]
-    return "–" if value != value else f"{value:.1f}x"
+    if value != value:
+        return "–"
+    return f"{value:.1f}x" if value >= 1 else f"{value:.3f}x"
