@@ -62,7 +62,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         hidden_size: int = 64,
         num_layers: int = 1,
         dropout: float = 0.0,
-        attention: Literal["additive", "general", "dot", "multihead", "none"] = "additive",
+        attention: Literal["additive", "general", "dot", "multihead", "none"] = "general",
         num_heads: int = 4,
         input_attention: bool = False,
         decoder: Literal["direct", "autoregressive"] = "direct",
