@@ -23,6 +23,15 @@ console = Console()
 F = TypeVar("F", bound=Callable[..., Any])
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Experiment YAML file.")]
+ModelOption = Annotated[str, typer.Option(help="models:/name@alias or a saved model directory.")]
+DataOption = Annotated[Path, typer.Option(help="History to forecast from (.csv or .parquet).")]
+OutputOption = Annotated[
+    Path, typer.Option(help="Forecast file (.csv/.parquet), written atomically.")
+]
+FutureOption = Annotated[Path | None, typer.Option(help="Known-future covariates for the horizon.")]
+TrackingUriOption = Annotated[
+    str | None, typer.Option(help="Tracking store (default: MLFLOW_TRACKING_URI or local).")
+]
 SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a config key, e.g. --set forecaster.max_epochs=5."),
@@ -82,12 +91,7 @@ def train(
 @app.command()
 @reports_errors
 def predict(
-    model: Annotated[str, typer.Option(help="Saved model directory or models:/name@alias.")],
-    data: Annotated[Path, typer.Option(help="History to forecast from (.csv or .parquet).")],
-    output: Annotated[Path, typer.Option(help="Where to write the forecast (.csv or .parquet).")],
-    future: Annotated[
-        Path | None, typer.Option(help="Known-future covariates for the horizon.")
-    ] = None,
+    model: ModelOption, data: DataOption, output: OutputOption, future: FutureOption = None
 ) -> None:
     """Forecast the horizon after each series in DATA and write it atomically to OUTPUT."""
     from tsattn.jobs import predict_job
@@ -101,18 +105,14 @@ def predict(
 @app.command()
 @reports_errors
 def forecast(
-    model: Annotated[str, typer.Option(help="models:/name@alias (or a saved model directory).")],
-    data: Annotated[Path, typer.Option(help="Fresh history (.csv or .parquet).")],
-    output: Annotated[Path, typer.Option(help="Forecast file, replaced atomically.")],
-    future: Annotated[
-        Path | None, typer.Option(help="Known-future covariates for the horizon.")
-    ] = None,
+    model: ModelOption,
+    data: DataOption,
+    output: OutputOption,
+    future: FutureOption = None,
     experiment: Annotated[str, typer.Option(help="MLflow experiment for the job's run.")] = (
         "tsattn-forecast"
     ),
-    tracking_uri: Annotated[
-        str | None, typer.Option(help="Tracking store (default: MLFLOW_TRACKING_URI or local).")
-    ] = None,
+    tracking_uri: TrackingUriOption = None,
     no_track: Annotated[bool, typer.Option("--no-track", help="Do not log to MLflow.")] = False,
 ) -> None:
     """Scheduled forecast job: validate fresh data, forecast, write atomically, log the run.
@@ -135,9 +135,7 @@ def register(
     run_id: Annotated[str, typer.Option(help="MLflow run whose logged model to register.")],
     name: Annotated[str, typer.Option(help="Registered model name.")],
     alias: Annotated[str | None, typer.Option(help="Alias to point at it, e.g. champion.")] = None,
-    tracking_uri: Annotated[
-        str | None, typer.Option(help="Tracking store (default: MLFLOW_TRACKING_URI or local).")
-    ] = None,
+    tracking_uri: TrackingUriOption = None,
 ) -> None:
     """Register a run's model in the MLflow registry, optionally under an alias."""
     from tsattn.tracking import register_model
