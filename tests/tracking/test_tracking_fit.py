@@ -58,7 +58,7 @@ def test_one_finished_run_with_full_config_and_data_facts(tracked: dict[str, Any
     assert params["versions.torch"].startswith("2.") and "versions.mlflow" in params
     tags = run.data.tags
     assert tags["tsattn.cell"] == "lstm" and tags["tsattn.job"] == "fit"
-    assert run.info.run_name == "lstm-additive-L8-H3"
+    assert run.info.run_name == "lstm-general-L8-H3"
 
 
 def test_metric_history_has_one_point_per_epoch(tracked: dict[str, Any]) -> None:
