@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import Dataset
+
+from tsattn.data import WindowDataset
 
 __all__ = ["NetworkOutputs", "inference_device", "run_network"]
 
@@ -33,7 +34,7 @@ def inference_device(accelerator: str) -> torch.device:
 @torch.inference_mode()
 def run_network(
     network: nn.Module,
-    dataset: Dataset,
+    dataset: WindowDataset,
     *,
     batch_size: int,
     accelerator: str = "auto",
@@ -43,7 +44,7 @@ def run_network(
     device = inference_device(accelerator)
     network = network.to(device).eval()
     parts: dict[str, list[np.ndarray]] = {}
-    total = len(dataset)  # type: ignore[arg-type]
+    total = len(dataset)
     for start in range(0, total, batch_size):
         batch = dataset.__getitems__(list(range(start, min(start + batch_size, total))))
         out = network(
