@@ -130,6 +130,8 @@ def tsattn_model(
         n_train=len(train) - lookback - horizon + 1, n_test=len(test) - lookback - horizon + 1,
         channels_per_window=len(spec["target"]), metrics=metrics, rss_setup=rss_setup,
         config=config, cell=spec["cell"], attention=spec["attention"], revin=spec.get("revin"),
+        channel_independent=spec.get("channel_independent", False),
+        segment_length=spec.get("segment_length", 1),
     )
 
 

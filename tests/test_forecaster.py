@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -54,6 +57,7 @@ def test_every_cell_and_attention_fits_predicts_and_round_trips(
         {"revin": True, "loss": "huber"},
         {"quantiles": [0.1, 0.5, 0.9]},
         {"cell": "gru", "num_layers": 2, "dropout": 0.1, "lr_scheduler": "cosine"},
+        {"channel_independent": True, "segment_length": 4, "revin": True, "highway": True},
     ],
 )
 def test_model_options_fit_and_round_trip(options: dict, tmp_path) -> None:
@@ -152,7 +156,7 @@ def test_scikit_learn_conventions() -> None:
     assert fc.get_params()["hidden_size"] == 16
     assert clone(fc).get_params() == fc.get_params()
     assert fc.set_params(cell="gru").cell == "gru"
-    assert not hasattr(fc, "module_")  # __init__ only stores parameters
+    assert not hasattr(fc, "network_")  # __init__ only stores parameters
 
 
 def test_forecaster_defaults_match_the_config_defaults() -> None:
@@ -163,6 +167,28 @@ def test_forecaster_defaults_match_the_config_defaults() -> None:
         default = field.get_default(call_default_factory=True)
         given = signature[name].default
         assert (given if given is not None or default is None else []) == default, name
+
+
+def test_loading_and_predicting_never_import_lightning(tmp_path) -> None:
+    """Scheduled jobs load and forecast in a fresh process: Lightning's seconds of import
+    are for training only."""
+    train, val = split(wide_frame(160), 120)
+    fc = tiny().fit(train)
+    fc.save(tmp_path / "model")
+    val.to_csv(tmp_path / "history.csv", index=False)
+    script = (
+        "import sys, pandas as pd\n"
+        "from tsattn import Forecaster\n"
+        f"model = Forecaster.load({str(tmp_path / 'model')!r})\n"
+        f"history = pd.read_csv({str(tmp_path / 'history.csv')!r}, parse_dates=['date'])\n"
+        f"model.predict(history).to_csv({str(tmp_path / 'forecast.csv')!r}, index=False)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'lightning'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.stdout.strip() == "[]"
+    written = pd.read_csv(tmp_path / "forecast.csv", parse_dates=["date"])
+    np.testing.assert_allclose(written["y"], fc.predict(val)["y"], rtol=1e-5)
 
 
 def test_saving_over_a_model_keeps_a_loadable_model(tmp_path) -> None:

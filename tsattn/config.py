@@ -68,6 +68,8 @@ class ForecasterConfig(_Strict):
     decoder: Decoder = "direct"
     revin: bool = False
     highway: bool = False
+    channel_independent: bool = False  # one shared network per target channel
+    segment_length: int = Field(default=1, ge=1)  # encoder steps over lookback/S segments
     loss: Loss = "auto"  # pinball with quantiles, else mse
     quantiles: list[float] | None = None
     # Optimisation.
@@ -130,6 +132,16 @@ class ForecasterConfig(_Strict):
             raise ValueError(
                 f"hidden_size={self.hidden_size} must be divisible by num_heads={self.num_heads} "
                 "for multihead attention"
+            )
+        if self.lookback % self.segment_length:
+            raise ValueError(
+                f"lookback={self.lookback} must be a multiple of segment_length="
+                f"{self.segment_length}: the encoder reads the lookback in whole segments"
+            )
+        if self.channel_independent and self.input_attention:
+            raise ValueError(
+                "input_attention weighs the variables against each other, but "
+                "channel_independent=True gives each target only its own history; turn one off"
             )
         return self
 

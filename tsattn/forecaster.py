@@ -10,25 +10,22 @@ Example:
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import lightning.pytorch as L
 import pandas as pd
-from lightning.pytorch.callbacks import Callback
 from sklearn.base import BaseEstimator
 
 from tsattn.config import ForecasterConfig, validated
-from tsattn.data import WindowDataModule
 from tsattn.errors import NotFittedError
 from tsattn.evaluation import evaluation_metrics
 from tsattn.inference import NetworkOutputs, run_network
-from tsattn.lightning import ForecastingModule
 from tsattn.outputs import forecast_frame, input_attention_frame, temporal_attention_frame
 from tsattn.persistence import load_forecaster_state, save_forecaster_state
 from tsattn.preprocess import FramePreprocessor
-from tsattn.training import EpochHistory, build_trainer, restore_best_weights
+
+if TYPE_CHECKING:
+    from lightning.pytorch.callbacks import Callback
 
 __all__ = ["Forecaster"]
 
@@ -68,6 +65,8 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         decoder: Literal["direct", "autoregressive"] = "direct",
         revin: bool = False,
         highway: bool = False,
+        channel_independent: bool = False,
+        segment_length: int = 1,
         loss: Literal["auto", "mse", "mae", "huber", "pinball"] = "auto",
         quantiles: list[float] | None = None,
         learning_rate: float = 1e-3,
@@ -107,6 +106,8 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         self.decoder = decoder
         self.revin = revin
         self.highway = highway
+        self.channel_independent = channel_independent
+        self.segment_length = segment_length
         self.loss = loss
         self.quantiles = quantiles
         self.learning_rate = learning_rate
@@ -145,46 +146,28 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         `track=True`, or inside an active `mlflow.start_run()`, the fit is logged to MLflow.
         """
         from tsattn.tracking import fit_session  # lazy: mlflow is imported only when tracking
+        from tsattn.training import train_network  # lazy: Lightning is needed only to train
 
         config = self.config()
         preprocessor = FramePreprocessor(config)
         train_panel = preprocessor.fit(train_df)
         val_panel = preprocessor.transform(val_df, role="val_df") if val_df is not None else None
-        L.seed_everything(config.seed, workers=True, verbose=False)
-        datamodule = WindowDataModule(
-            train=preprocessor.window_dataset(train_panel),
-            val=preprocessor.window_dataset(val_panel, stride=1) if val_panel is not None else None,
-            batch_size=config.batch_size,
-            num_workers=config.num_workers,
-            seed=config.seed,
-        )
-        module = ForecastingModule(
-            network=preprocessor.network_config(config).to_dict(),
-            loss=config.resolved_loss,
-            learning_rate=config.learning_rate,
-            weight_decay=config.weight_decay,
-            lr_scheduler=config.lr_scheduler,
-            max_epochs=config.max_epochs,
-        )
-        history = EpochHistory()
-        with (
-            fit_session(self, train_df, val_df, enabled=config.track) as session,
-            tempfile.TemporaryDirectory(prefix="tsattn-ckpt-") as checkpoint_dir,
-        ):
-            trainer, checkpoint = build_trainer(
+        with fit_session(self, train_df, val_df, enabled=config.track) as session:
+            trained = train_network(
                 config,
-                has_validation=val_panel is not None,
-                checkpoint_dir=Path(checkpoint_dir),
-                history=history,
+                preprocessor.network_config(config),
+                train=preprocessor.window_dataset(train_panel),
+                val=(
+                    preprocessor.window_dataset(val_panel, stride=1)
+                    if val_panel is not None else None
+                ),
                 callbacks=callbacks,
                 logger=session.logger,
             )
-            trainer.fit(module, datamodule=datamodule)
-            restore_best_weights(module, checkpoint)
-            self.module_ = module.cpu().eval()
+            self.network_ = trained.network
             self.preprocessor_ = preprocessor
-            self.history_ = history.frame()
-            self.epochs_trained_ = int(trainer.current_epoch)
+            self.history_ = trained.history
+            self.epochs_trained_ = trained.epochs_trained
             self.freq_ = preprocessor.freq
             self.series_ids_ = list(train_panel.series_ids)
             session.finish(self, val_df)
@@ -242,7 +225,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         """
         outputs, panel = self._run_all(df, stride=stride, attention=False)
         prep = self._fitted()
-        point_index = self.module_.network.config.median_index
+        point_index = self.network_.config.median_index
         return evaluation_metrics(outputs, panel, prep, point_index=point_index, scale=scale)
 
     def _run_last(
@@ -261,7 +244,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
 
     def _run(self, dataset: Any, attention: bool) -> NetworkOutputs:
         return run_network(
-            self.module_.network,
+            self.network_,
             dataset,
             batch_size=max(self.batch_size, 256),
             accelerator=self.accelerator,
@@ -269,7 +252,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         )
 
     def _fitted(self) -> FramePreprocessor:
-        if not hasattr(self, "module_"):
+        if not hasattr(self, "network_"):
             raise NotFittedError(
                 "this Forecaster is not fitted yet: call fit(train_df) or Forecaster.load(path) "
                 "before predict, interpret, backtest or evaluate"
@@ -296,9 +279,9 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             from tsattn.tracking import resolve_model_uri
 
             path = resolve_model_uri(location)
-        params, module, preprocessor, extras = load_forecaster_state(Path(path))
+        params, network, preprocessor, extras = load_forecaster_state(Path(path))
         forecaster = cls(**params)
-        forecaster.module_ = module.eval()
+        forecaster.network_ = network.eval()
         forecaster.preprocessor_ = preprocessor
         forecaster.history_ = pd.DataFrame(extras.get("history", []))
         forecaster.epochs_trained_ = int(extras.get("epochs_trained", 0))
@@ -307,4 +290,4 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         return forecaster
 
     def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "module_")
+        return hasattr(self, "network_")

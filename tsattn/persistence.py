@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from tsattn.errors import TsattnError
-from tsattn.lightning import ForecastingModule
+from tsattn.nn import AttentionSeq2Seq, NetworkConfig
 from tsattn.preprocess import FramePreprocessor
 from tsattn.versions import package_versions
 
@@ -24,18 +24,18 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMAT_VERSION", "load_forecaster_state", "save_forecaster_state"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the plain network (config + weights), no Lightning module
 _STATE_FILE = "forecaster.json"
 _WEIGHTS_FILE = "weights.pt"
 
 
 def save_forecaster_state(forecaster: Forecaster, path: Path) -> Path:
     """Write into a fresh sibling folder, then swap it in, so a failed save keeps the old model."""
-    module = forecaster.module_
+    network = forecaster.network_
     state = {
         "format_version": FORMAT_VERSION,
         "params": forecaster.config().model_dump(mode="json"),
-        "module": dict(module.hparams),
+        "network": network.config.to_dict(),
         "preprocessor": forecaster.preprocessor_.state_dict(),
         "history": forecaster.history_.to_dict(orient="records"),
         "epochs_trained": forecaster.epochs_trained_,
@@ -45,7 +45,7 @@ def save_forecaster_state(forecaster: Forecaster, path: Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         (staging / _STATE_FILE).write_text(json.dumps(state, indent=2, default=_jsonable))
-        torch.save(module.state_dict(), staging / _WEIGHTS_FILE)
+        torch.save(network.state_dict(), staging / _WEIGHTS_FILE)
         _swap_in(staging, path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -70,7 +70,7 @@ def _swap_in(staging: Path, path: Path) -> None:
 
 def load_forecaster_state(
     path: Path,
-) -> tuple[dict[str, Any], ForecastingModule, FramePreprocessor, dict[str, Any]]:
+) -> tuple[dict[str, Any], AttentionSeq2Seq, FramePreprocessor, dict[str, Any]]:
     """Read what `save_forecaster_state` wrote; a clear error if it is not a tsattn model."""
     state_file = path / _STATE_FILE
     if not state_file.is_file():
@@ -84,12 +84,12 @@ def load_forecaster_state(
             f"'{path}' was saved in model format {state.get('format_version')}; this tsattn "
             f"reads format {FORMAT_VERSION}. Re-save it with the matching tsattn version"
         )
-    module = ForecastingModule(**state["module"])
+    network = AttentionSeq2Seq(NetworkConfig.from_dict(state["network"]))
     weights = torch.load(path / _WEIGHTS_FILE, map_location="cpu", weights_only=True)
-    module.load_state_dict(weights)
+    network.load_state_dict(weights)
     preprocessor = FramePreprocessor.from_state_dict(state["preprocessor"])
     extras = {key: state[key] for key in ("history", "epochs_trained", "versions")}
-    return state["params"], module, preprocessor, extras
+    return state["params"], network, preprocessor, extras
 
 
 def _jsonable(value: Any) -> Any:

@@ -148,6 +148,8 @@ class FramePreprocessor:
             decoder=config.decoder,
             revin=config.revin,
             highway=config.highway,
+            channel_independent=config.channel_independent,
+            segment_length=config.segment_length,
             quantiles=tuple(config.quantiles or ()),
         )
 

@@ -1,7 +1,13 @@
-"""The Lightning Trainer a Forecaster fits with: callbacks, checkpointing and per-epoch history."""
+"""Training a network with Lightning: Trainer, callbacks, checkpointing and per-epoch history.
+
+The only place `Forecaster` touches Lightning, imported by `fit` alone: loading a saved model and
+forecasting (scheduled jobs, `mlflow.pyfunc`) never pay the seconds Lightning takes to import.
+"""
 
 from __future__ import annotations
 
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +17,57 @@ import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 
 from tsattn.config import ForecasterConfig
+from tsattn.data import WindowDataset
+from tsattn.data.module import WindowDataModule
+from tsattn.lightning import ForecastingModule
+from tsattn.nn import AttentionSeq2Seq, NetworkConfig
 
-__all__ = ["EpochHistory", "build_trainer", "restore_best_weights"]
+__all__ = ["EpochHistory", "TrainedNetwork", "build_trainer", "restore_best_weights",
+           "train_network"]
+
+
+@dataclass
+class TrainedNetwork:
+    """What a fit leaves behind: the best epoch's network (CPU, eval mode) and its history."""
+
+    network: AttentionSeq2Seq
+    history: pd.DataFrame
+    epochs_trained: int
+
+
+def train_network(
+    config: ForecasterConfig,
+    network: NetworkConfig,
+    train: WindowDataset,
+    val: WindowDataset | None,
+    *,
+    callbacks: list[Callback] | None = None,
+    logger: Any = None,
+) -> TrainedNetwork:
+    """Seed, train with early stopping on `val` (else the training loss), keep the best epoch."""
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    datamodule = WindowDataModule(
+        train=train, val=val, batch_size=config.batch_size, num_workers=config.num_workers,
+        seed=config.seed,
+    )
+    module = ForecastingModule(
+        network=network.to_dict(),
+        loss=config.resolved_loss,
+        learning_rate=config.learning_rate,
+        weight_decay=config.weight_decay,
+        lr_scheduler=config.lr_scheduler,
+        max_epochs=config.max_epochs,
+    )
+    history = EpochHistory()
+    with tempfile.TemporaryDirectory(prefix="tsattn-ckpt-") as checkpoint_dir:
+        trainer, checkpoint = build_trainer(
+            config, has_validation=val is not None, checkpoint_dir=Path(checkpoint_dir),
+            history=history, callbacks=callbacks, logger=logger,
+        )
+        trainer.fit(module, datamodule=datamodule)
+        restore_best_weights(module, checkpoint)
+    return TrainedNetwork(module.network.cpu().eval(), history.frame(),
+                          int(trainer.current_epoch))
 
 
 class EpochHistory(Callback):

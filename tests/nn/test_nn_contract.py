@@ -29,6 +29,13 @@ EXTRAS = [
     dict(cell="gru", attention="dot", decoder="direct", quantiles=(0.5,), num_layers=2,
          dropout=0.1),
     dict(cell="lstm", attention="none", decoder="direct", revin=True, quantiles=(0.1, 0.9)),
+    dict(cell="gru", attention="general", decoder="direct", revin=True, highway=True,
+         channel_independent=True, segment_length=4),
+    dict(cell="lstm", attention="multihead", decoder="autoregressive", channel_independent=True,
+         quantiles=(0.1, 0.9)),
+    dict(cell="lstm", attention="additive", decoder="direct", input_attention=True,
+         segment_length=2),
+    dict(cell="gru", attention="none", decoder="autoregressive", segment_length=8),
 ]
 
 

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from tsattn.data.calendar import (
     CALENDAR_FEATURES,
     calendar_column_names,
@@ -19,7 +21,6 @@ from tsattn.data.calendar import (
 )
 from tsattn.data.dataset import Batch, WindowDataset, collate
 from tsattn.data.future import future_covariates_array, future_known_features
-from tsattn.data.module import WindowDataModule
 from tsattn.data.panel import Panel, build_panel
 from tsattn.data.scaling import PanelScaler, Scaling
 from tsattn.data.split import Cutoff, TemporalSplit, temporal_split
@@ -53,3 +54,15 @@ __all__ = [
     "validate_frame",
     "window_origins",
 ]
+
+if TYPE_CHECKING:
+    from tsattn.data.module import WindowDataModule
+
+
+def __getattr__(name: str) -> Any:
+    """`WindowDataModule` is a Lightning class: import Lightning only when someone asks for it."""
+    if name == "WindowDataModule":
+        from tsattn.data.module import WindowDataModule
+
+        return WindowDataModule
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

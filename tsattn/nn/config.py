@@ -45,6 +45,8 @@ class NetworkConfig:
     revin: bool = False
     quantiles: tuple[float, ...] = ()
     highway: bool = False  # add a linear lookback -> horizon map per target (LSTNet)
+    channel_independent: bool = False  # one shared network per target channel (PatchTST)
+    segment_length: int = 1  # S: the encoder steps over L/S segments of S steps (SegRNN)
 
     def __post_init__(self) -> None:
         # frozen: object.__setattr__ is the sanctioned way to normalise a JSON list to a tuple
@@ -53,7 +55,7 @@ class NetworkConfig:
 
     def _validate(self) -> None:
         for name in ("n_features", "n_targets", "lookback", "horizon", "hidden_size", "num_layers",
-                     "num_heads"):
+                     "num_heads", "segment_length"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, but got {name}={value!r}.")
@@ -79,6 +81,18 @@ class NetworkConfig:
                 f"divisible by num_heads, but got hidden_size={self.hidden_size}, "
                 f"num_heads={self.num_heads}."
             )
+        if self.lookback % self.segment_length != 0:
+            raise ConfigError(
+                f"the encoder reads the lookback in whole segments, so lookback must be a "
+                f"multiple of segment_length, but got lookback={self.lookback}, "
+                f"segment_length={self.segment_length}."
+            )
+        if self.channel_independent and self.input_attention:
+            raise ConfigError(
+                "input_attention weighs the variables against each other, but "
+                "channel_independent=True gives each target channel only its own history; "
+                "turn one of them off."
+            )
         qs = self.quantiles
         if any(not 0.0 < q < 1.0 for q in qs) or any(a >= b for a, b in zip(qs, qs[1:])):
             raise ConfigError(
@@ -97,6 +111,21 @@ class NetworkConfig:
         if not self.quantiles:
             return 0
         return min(range(len(self.quantiles)), key=lambda i: (abs(self.quantiles[i] - 0.5), i))
+
+    @property
+    def n_segments(self) -> int:
+        """Encoder steps: L / S."""
+        return self.lookback // self.segment_length
+
+    def per_channel(self) -> NetworkConfig:
+        """The shapes one channel sees in channel-independent mode: its own target plus the
+        shared (non-target) variables, forecasting one target."""
+        if not self.channel_independent:
+            return self
+        return dataclasses.replace(
+            self, n_features=self.n_features - self.n_targets + 1, n_targets=1,
+            channel_independent=False,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON/YAML types only (quantiles as a list, since YAML tags tuples)."""

@@ -1,7 +1,9 @@
 """Decoders: turn the encoder memory and known-future features into (B, H, C, Q) forecasts.
 
 - `DirectDecoder` (default) builds all H queries at once and attends in one batched call: no loop,
-  no error accumulation, and each step's query sees only its own known-future features.
+  no error accumulation, and each step's query sees only its own known-future features. With
+  `segment_length` S > 1 one query forecasts a segment of S steps (SegRNN's parallel decoding):
+  S times fewer queries, each seeing its segment's known-future features.
 - `AutoregressiveDecoder` steps an RNN over H, feeding back its own previous point forecast
   (free-running, as at prediction time, so training and inference see the same inputs).
 
@@ -22,34 +24,36 @@ __all__ = ["AutoregressiveDecoder", "DirectDecoder", "OutputHead", "build_decode
 
 
 class OutputHead(nn.Module):
-    """A small MLP from per-step features (B, H, in) to forecasts (B, H, C, Q)."""
+    """A small MLP from per-query features (B, H/S, in) to forecasts (B, H/S * S, C, Q)."""
 
     def __init__(self, in_size: int, hidden_size: int, n_targets: int, n_outputs: int,
-                 dropout: float) -> None:
+                 dropout: float, steps_per_query: int = 1) -> None:
         super().__init__()
-        self.n_targets, self.n_outputs = n_targets, n_outputs
+        self.n_targets, self.n_outputs, self.steps = n_targets, n_outputs, steps_per_query
         self.net = nn.Sequential(
             nn.Dropout(dropout),
             nn.Linear(in_size, hidden_size),
             nn.GELU(),
-            nn.Linear(hidden_size, n_targets * n_outputs),
+            nn.Linear(hidden_size, steps_per_query * n_targets * n_outputs),
         )
 
     def forward(self, features: Tensor) -> Tensor:
-        # B batch, H horizon, C targets, Q quantiles
-        B, H, _ = features.shape
-        return self.net(features).view(B, H, self.n_targets, self.n_outputs)  # -> (B, H, C, Q)
+        # B batch, H horizon, S steps per query, C targets, Q quantiles
+        B, n_queries, _ = features.shape
+        # (B, H/S, S*C*Q) -> (B, H/S * S, C, Q): each query's S steps in order
+        return self.net(features).view(B, n_queries * self.steps, self.n_targets, self.n_outputs)
 
 
 class _AttentionReadout(nn.Module):
     """Attention (or none) followed by the head: shared by both decoders."""
 
-    def __init__(self, config: NetworkConfig) -> None:
+    def __init__(self, config: NetworkConfig, steps_per_query: int = 1) -> None:
         super().__init__()
         D = config.hidden_size
         self.attention = build_attention(config.attention, D, config.num_heads)
         in_size = D if self.attention is None else 2 * D
-        self.head = OutputHead(in_size, D, config.n_targets, config.n_outputs, config.dropout)
+        self.head = OutputHead(in_size, D, config.n_targets, config.n_outputs, config.dropout,
+                               steps_per_query)
 
     def forward(self, query: Tensor, memory: Tensor) -> tuple[Tensor, Tensor | None]:
         # B batch, H horizon (or 1 step), L lookback, D hidden, N heads, C targets, Q quantiles
@@ -61,28 +65,52 @@ class _AttentionReadout(nn.Module):
 
 
 class DirectDecoder(nn.Module):
-    """All H steps at once: query[h] = W_s s_L + step_emb[h] + W_f future[h]."""
+    """All H steps at once, one query per segment j of S steps (S = 1: one per step):
+
+        query[j] = W_s s_L + step_emb[j] + W_f future[jS : (j + 1)S]
+
+    A horizon that is not a multiple of S gets a last, partial segment (zero-padded features,
+    extra forecasts dropped).
+    """
 
     def __init__(self, config: NetworkConfig) -> None:
         super().__init__()
-        D = config.hidden_size
+        D, S = config.hidden_size, config.segment_length
+        self.horizon, self.segment_length = config.horizon, S
+        n_queries = -(-config.horizon // S)
         self.state_proj = nn.Linear(D, D)
-        self.step_emb = nn.Parameter(torch.randn(config.horizon, D) * 0.1)
-        self.future_proj = nn.Linear(config.n_future, D) if config.n_future > 0 else None
-        self.readout = _AttentionReadout(config)
+        self.step_emb = nn.Parameter(torch.randn(n_queries, D) * 0.1)
+        self.future_proj = nn.Linear(S * config.n_future, D) if config.n_future > 0 else None
+        self.readout = _AttentionReadout(config, steps_per_query=S)
 
     def forward(self, memory: Tensor, state: RNNState, future: Tensor | None,
                 last_target: Tensor) -> tuple[Tensor, Tensor | None]:
-        # B batch, L lookback, H horizon, F known-future features, D hidden, N heads,
-        # C targets, Q quantiles; last_target is unused (no feedback in a direct decoder)
-        query = self.state_proj(top_hidden(state)).unsqueeze(1) + self.step_emb  # -> (B, H, D)
+        # B batch, L' memory slots, H horizon, S segment length, F known-future features,
+        # D hidden, N heads, C targets, Q quantiles; last_target is unused (no feedback here)
+        S, H = self.segment_length, self.horizon
+        query = self.state_proj(top_hidden(state)).unsqueeze(1) + self.step_emb  # -> (B, H/S, D)
         if self.future_proj is not None and future is not None:
-            query = query + self.future_proj(future)  # (B, H, F) -> (B, H, D)
-        return self.readout(query, memory)  # -> (B, H, C, Q), (B, N, H, L) | None
+            query = query + self.future_proj(self._segments(future))  # (B, H/S, S*F) -> (.., D)
+        prediction, weights = self.readout(query, memory)  # -> (B, H/S*S, C, Q), (B,N,H/S,L')
+        if S == 1:
+            return prediction, weights
+        if weights is not None:
+            weights = weights.repeat_interleave(S, dim=2)[:, :, :H]  # -> (B, N, H, L')
+        return prediction[:, :H], weights  # -> (B, H, C, Q)
+
+    def _segments(self, future: Tensor) -> Tensor:
+        """(B, H, F) -> (B, H/S, S*F), zero-padding a partial last segment."""
+        B, H, F = future.shape
+        S = self.segment_length
+        padded = nn.functional.pad(future, (0, 0, 0, -H % S))  # -> (B, ceil(H/S)*S, F)
+        return padded.reshape(B, -1, S * F)
 
 
 class AutoregressiveDecoder(nn.Module):
     """One RNN step per horizon step, fed [previous point forecast, future[h]].
+
+    It always steps per timestep (feedback needs each step's forecast); `segment_length` only
+    changes the encoder, so its attention reads segment slots.
 
     The encoder's final state (all layers) initialises the decoder RNN, which therefore has the
     same cell type and depth. The first "previous forecast" is the last observed target value.

@@ -2,12 +2,20 @@
 
 The network sees tensors only. Attention only ever covers the L past positions: the memory holds
 nothing after the forecast origin, so no weight can fall on the future by construction.
+
+Two options change what one recurrent pass sees, not what the network returns:
+- `channel_independent`: each target channel (with the shared non-target variables) is its own
+  sequence through one shared encoder-decoder, as in PatchTST; mixing channels overfits on small
+  multivariate sets such as ETTh1. Temporal attention is then averaged over the channels.
+- `segment_length` S > 1: the encoder steps over segments (see `Encoder`); each segment's
+  attention weight is spread evenly over its S timesteps, so weights stay (B, N, H, L).
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+import torch
 from torch import Tensor, nn
 
 from tsattn.errors import DataValidationError
@@ -40,14 +48,16 @@ class AttentionSeq2Seq(nn.Module):
         super().__init__()
         self.config = config
         self.revin = RevIN(config.n_targets) if config.revin else None
+        inner = config.per_channel()  # the shapes one recurrent pass sees
         self.input_attention = (
-            InputAttention(config.n_features, config.lookback, config.hidden_size, config.cell)
-            if config.input_attention else None
+            InputAttention(inner.n_features, inner.lookback, inner.hidden_size, inner.cell)
+            if inner.input_attention else None
         )
-        self.encoder = Encoder(config.n_features, config.lookback, config.cell, config.hidden_size,
-                               config.num_layers, config.dropout,
-                               with_memory=config.attention != "none")
-        self.decoder = build_decoder(config)
+        self.encoder = Encoder(inner.n_features, inner.lookback, inner.cell, inner.hidden_size,
+                               inner.num_layers, inner.dropout,
+                               with_memory=inner.attention != "none",
+                               segment_length=inner.segment_length)
+        self.decoder = build_decoder(inner)
         # LSTNet's "highway": a linear map from each target's lookback to its horizon, shared
         # across targets. It carries the level and linear trend, so the recurrent/attention part
         # only has to model what a linear forecaster misses.
@@ -88,12 +98,7 @@ class AttentionSeq2Seq(nn.Module):
             x, mean, std = self.revin.normalize(x)  # -> (B, L, V), (B, 1, C), (B, 1, C)
         # taken before input attention reweights it: the autoregressive decoder's first feedback
         x_targets = x[:, :, : self.config.n_targets]  # -> (B, L, C), the scale of predictions
-        last_target = x_targets[:, -1]  # -> (B, C)
-        input_weights = None
-        if self.input_attention is not None:
-            x, input_weights = self.input_attention(x)  # -> (B, L, V), (B, L, V)
-        memory, state = self.encoder(x)  # -> (B, L, D)
-        prediction, temporal_weights = self.decoder(memory, state, future, last_target)
+        prediction, temporal_weights, input_weights = self._recurrent(x, future)
         if self.highway is not None:
             targets = x_targets.transpose(1, 2)  # -> (B, C, L)
             linear = self.highway(targets).transpose(1, 2)  # -> (B, H, C)
@@ -103,3 +108,45 @@ class AttentionSeq2Seq(nn.Module):
         if not return_attention:
             return ForecastOutput(prediction)
         return ForecastOutput(prediction, temporal_weights, input_weights)
+
+    def _recurrent(self, x: Tensor, future: Tensor | None
+                   ) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        """Input attention, encoder and decoder; per channel when channel-independent."""
+        # B batch, L lookback, H horizon, V variables, C targets, S segment length, N heads
+        cfg = self.config
+        B, C = x.size(0), cfg.n_targets
+        if cfg.channel_independent:
+            x, future = _split_channels(x, future, C)  # -> (B*C, L, 1 + V - C), (B*C, H, F)
+        own_targets = 1 if cfg.channel_independent else C
+        last_target = x[:, -1, :own_targets]  # -> (B, C) or (B*C, 1)
+        input_weights = None
+        if self.input_attention is not None:
+            x, input_weights = self.input_attention(x)  # -> (B, L, V), (B, L, V)
+        memory, state = self.encoder(x)  # -> (B', L/S, D)
+        prediction, temporal_weights = self.decoder(memory, state, future, last_target)
+        if temporal_weights is not None and cfg.segment_length > 1:
+            S = cfg.segment_length
+            temporal_weights = temporal_weights.repeat_interleave(S, dim=-1) / S  # -> (B', N, H, L)
+        if cfg.channel_independent:
+            Q = prediction.size(-1)
+            # (B*C, H, 1, Q) -> (B, C, H, Q) -> (B, H, C, Q)
+            prediction = prediction.view(B, C, cfg.horizon, Q).transpose(1, 2)
+            if temporal_weights is not None:
+                temporal_weights = temporal_weights.view(B, C, *temporal_weights.shape[1:]).mean(1)
+        return prediction, temporal_weights, input_weights
+
+
+def _split_channels(x: Tensor, future: Tensor | None, n_targets: int
+                    ) -> tuple[Tensor, Tensor | None]:
+    """One sequence per (sample, target channel): the channel's own values then the shared ones.
+
+    Rows are sample-major (row b*C + c), so a plain `view` reassembles the forecasts.
+    """
+    # B batch, L lookback, V variables, C targets, H horizon, F known-future features
+    B, L, _ = x.shape
+    C = n_targets
+    own = x[..., :C].transpose(1, 2).reshape(B * C, L, 1)  # (B, C, L) -> (B*C, L, 1)
+    shared = x[..., C:].repeat_interleave(C, dim=0)  # -> (B*C, L, V - C)
+    if future is not None:
+        future = future.repeat_interleave(C, dim=0)  # -> (B*C, H, F)
+    return torch.cat([own, shared], dim=-1), future

@@ -1,0 +1,98 @@
+"""Channel-independent and segment-wise encoding: what each option promises beyond the contract."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tsattn.errors import ConfigError
+from tsattn.nn import AttentionSeq2Seq, NetworkConfig
+
+B, L, H, V, C, F = 4, 12, 3, 4, 3, 2  # V - C = 1 shared (non-target) variable
+
+
+def _net(**params) -> AttentionSeq2Seq:
+    torch.manual_seed(0)
+    config = NetworkConfig(n_features=V, n_targets=C, n_future=F, lookback=L, horizon=H,
+                           hidden_size=8, **params)
+    return AttentionSeq2Seq(config).eval()
+
+
+@pytest.mark.parametrize("decoder", ["direct", "autoregressive"])
+def test_channel_independent_forecast_reads_only_its_own_target(decoder: str) -> None:
+    net = _net(channel_independent=True, decoder=decoder, revin=True, highway=True,
+               segment_length=3)
+    for c in range(C):
+        past = torch.randn(B, L, V, requires_grad=True)
+        future = torch.randn(B, H, F, requires_grad=True)
+        net(past, future).prediction[:, :, c].sum().backward()
+        reads = past.grad.abs().amax(dim=(0, 1))  # -> (V,)
+        others = [t for t in range(C) if t != c]
+        assert (reads[others] == 0).all(), f"target {c} reads other targets' history"
+        assert reads[c] > 0 and reads[C:].min() > 0  # its own history and the shared variable
+        assert future.grad.abs().max() > 0
+
+
+def test_channel_mixing_is_the_default() -> None:
+    net = _net()
+    past = torch.randn(B, L, V, requires_grad=True)
+    net(past, torch.randn(B, H, F)).prediction[:, :, 0].sum().backward()
+    assert (past.grad.abs().amax(dim=(0, 1)) > 0).all()
+
+
+def test_channels_share_one_network() -> None:
+    """Swapping two target channels swaps their forecasts: the weights are shared."""
+    net = _net(channel_independent=True, attention="general")
+    past, future = torch.randn(B, L, V), torch.randn(B, H, F)
+    swapped = past[..., [1, 0, 2, 3]]
+    out, out_swapped = net(past, future).prediction, net(swapped, future).prediction
+    torch.testing.assert_close(out_swapped[:, :, [1, 0, 2]], out)
+
+
+def test_segment_weights_are_spread_evenly_over_each_segment() -> None:
+    S = 4
+    net = _net(segment_length=S, attention="general")
+    weights = net(torch.randn(B, L, V), torch.randn(B, H, F), return_attention=True)
+    by_step = weights.temporal_attention  # -> (B, 1, H, L)
+    assert by_step.shape == (B, 1, H, L)
+    segments = by_step.view(B, 1, H, L // S, S)
+    torch.testing.assert_close(segments, segments[..., :1].expand_as(segments))
+    torch.testing.assert_close(by_step.sum(-1), torch.ones(B, 1, H))
+
+
+def test_segment_forecast_depends_on_every_past_step() -> None:
+    net = _net(segment_length=4)
+    past = torch.randn(B, L, V, requires_grad=True)
+    net(past, torch.randn(B, H, F)).prediction.sum().backward()
+    assert (past.grad.abs().amax(dim=(0, 2)) > 0).all()
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (dict(segment_length=5), "lookback must be a multiple of segment_length"),
+        (dict(segment_length=0), "segment_length must be a positive integer"),
+        (dict(channel_independent=True, input_attention=True), "turn one of them off"),
+    ],
+)
+def test_incompatible_options_are_refused(params: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        NetworkConfig(n_features=V, n_targets=C, n_future=F, lookback=L, horizon=H, **params)
+
+
+@pytest.mark.parametrize("horizon", [4, 7])  # 7: a partial last output segment
+def test_segment_decoder_reads_only_its_own_segments_known_future(horizon: int) -> None:
+    S = 3
+    torch.manual_seed(0)
+    config = NetworkConfig(n_features=V, n_targets=C, n_future=F, lookback=L, horizon=horizon,
+                           hidden_size=8, segment_length=S, attention="general")
+    net = AttentionSeq2Seq(config).eval()
+    for h in range(horizon):
+        future = torch.randn(B, horizon, F, requires_grad=True)
+        out = net(torch.randn(B, L, V), future, return_attention=True)
+        assert out.prediction.shape == (B, horizon, C, 1)
+        assert out.temporal_attention.shape == (B, 1, horizon, L)
+        out.prediction[:, h].sum().backward()
+        reads = future.grad.abs().amax(dim=(0, 2)) > 0  # -> (H,)
+        segment = range(h // S * S, min(h // S * S + S, horizon))
+        assert reads.tolist() == [t in segment for t in range(horizon)]
