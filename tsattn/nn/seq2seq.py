@@ -98,7 +98,7 @@ class AttentionSeq2Seq(nn.Module):
             x, mean, std = self.revin.normalize(x)  # -> (B, L, V), (B, 1, C), (B, 1, C)
         # taken before input attention reweights it: the autoregressive decoder's first feedback
         x_targets = x[:, :, : self.config.n_targets]  # -> (B, L, C), the scale of predictions
-        prediction, temporal_weights, input_weights = self._recurrent(x, future)
+        prediction, temporal_weights, input_weights = self._recurrent(x, future, return_attention)
         if self.highway is not None:
             targets = x_targets.transpose(1, 2)  # -> (B, C, L)
             linear = self.highway(targets).transpose(1, 2)  # -> (B, H, C)
@@ -109,9 +109,13 @@ class AttentionSeq2Seq(nn.Module):
             return ForecastOutput(prediction)
         return ForecastOutput(prediction, temporal_weights, input_weights)
 
-    def _recurrent(self, x: Tensor, future: Tensor | None
+    def _recurrent(self, x: Tensor, future: Tensor | None, return_attention: bool
                    ) -> tuple[Tensor, Tensor | None, Tensor | None]:
-        """Input attention, encoder and decoder; per channel when channel-independent."""
+        """Input attention, encoder and decoder; per channel when channel-independent.
+
+        Weights are reshaped to (B, N, H, L) only when asked for: in training that expansion
+        would cost a third of the step for tensors nobody reads.
+        """
         # B batch, L lookback, H horizon, V variables, C targets, S segment length, N heads
         cfg = self.config
         B, C = x.size(0), cfg.n_targets
@@ -124,15 +128,17 @@ class AttentionSeq2Seq(nn.Module):
             x, input_weights = self.input_attention(x)  # -> (B, L, V), (B, L, V)
         memory, state = self.encoder(x)  # -> (B', L/S, D)
         prediction, temporal_weights = self.decoder(memory, state, future, last_target)
-        if temporal_weights is not None and cfg.segment_length > 1:
-            S = cfg.segment_length
-            temporal_weights = temporal_weights.repeat_interleave(S, dim=-1) / S  # -> (B', N, H, L)
         if cfg.channel_independent:
             Q = prediction.size(-1)
             # (B*C, H, 1, Q) -> (B, C, H, Q) -> (B, H, C, Q)
             prediction = prediction.view(B, C, cfg.horizon, Q).transpose(1, 2)
-            if temporal_weights is not None:
-                temporal_weights = temporal_weights.view(B, C, *temporal_weights.shape[1:]).mean(1)
+        if temporal_weights is None or not return_attention:
+            return prediction, None, input_weights
+        if cfg.channel_independent:  # (B*C, N, H, L') -> (B, N, H, L')
+            temporal_weights = temporal_weights.view(B, C, *temporal_weights.shape[1:]).mean(1)
+        if cfg.segment_length > 1:
+            S = cfg.segment_length
+            temporal_weights = temporal_weights.repeat_interleave(S, dim=-1) / S  # -> (B, N, H, L)
         return prediction, temporal_weights, input_weights
 
 
