@@ -137,6 +137,52 @@ def test_a_logger_receives_one_value_per_epoch() -> None:
         assert sum(name in call for call in logger.calls) == 3, name
 
 
+class StepLosses(L.Callback):
+    """Each training step's loss and batch size, and train_loss as callbacks see it at epoch end;
+    optionally asks training to stop after batch `stop_after`."""
+
+    def __init__(self, stop_after: int | None = None) -> None:
+        self.losses: list[tuple[float, int]] = []
+        self.epoch_train_loss: list[float] = []
+        self.stop_after = stop_after
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule,
+                           outputs: Any, batch: Any, batch_idx: int) -> None:
+        self.losses.append((float(outputs["loss"]), len(batch["past"])))
+        if batch_idx == self.stop_after:
+            trainer.should_stop = True
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.epoch_train_loss.append(float(trainer.callback_metrics["train_loss"]))
+
+
+def _window_mean(losses: list[tuple[float, int]]) -> float:
+    return sum(loss * n for loss, n in losses) / sum(n for _, n in losses)
+
+
+def test_train_loss_is_the_epoch_mean_over_windows_including_a_partial_batch() -> None:
+    L.seed_everything(0, verbose=False)
+    module = ForecastingModule(network=_network(), learning_rate=1e-2)
+    steps = StepLosses()
+    _trainer(2, callbacks=[steps]).fit(module, _loader(70, 0))  # batches of 32, 32, 6
+
+    assert [n for _, n in steps.losses] == [32, 32, 6] * 2
+    for epoch in range(2):
+        expected = _window_mean(steps.losses[3 * epoch : 3 * epoch + 3])
+        assert steps.epoch_train_loss[epoch] == pytest.approx(expected, rel=1e-5)
+    assert steps.epoch_train_loss[1] != pytest.approx(steps.epoch_train_loss[0], rel=1e-3)
+
+
+def test_train_loss_covers_the_batches_run_when_a_callback_stops_mid_epoch() -> None:
+    L.seed_everything(0, verbose=False)
+    module = ForecastingModule(network=_network(), learning_rate=1e-2)
+    steps = StepLosses(stop_after=1)
+    _trainer(3, callbacks=[steps]).fit(module, _loader(200, 0))
+
+    assert len(steps.losses) == 2 and len(steps.epoch_train_loss) == 1
+    assert steps.epoch_train_loss[0] == pytest.approx(_window_mean(steps.losses), rel=1e-5)
+
+
 def test_predict_step_returns_cpu_tensors_per_window() -> None:
     module = ForecastingModule(network=_network(attention="multihead", num_heads=2,
                                                 input_attention=True))

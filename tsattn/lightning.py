@@ -29,6 +29,7 @@ LR_SCHEDULERS = ("none", "plateau", "cosine")
 _PLATEAU_FACTOR, _PLATEAU_PATIENCE = 0.5, 5
 
 Batch = dict[str, Tensor]
+_FUSED_ADAMW_DEVICES = ("cpu", "cuda")
 
 
 class ForecastingModule(L.LightningModule):
@@ -70,8 +71,32 @@ class ForecastingModule(L.LightningModule):
         """Delegates to the network: prediction (B, H, C, Q) plus optional attention."""
         return self.network(past, future, return_attention=return_attention)
 
+    def on_train_epoch_start(self) -> None:
+        self._unlogged_loss = torch.zeros((), device=self.device)  # sum over windows
+        self._unlogged_windows = 0
+
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        return self._shared_step(batch, "train")
+        # Summed here, logged once per epoch in on_train_batch_end: Lightning's self.log costs
+        # ~0.7 ms a call, 7% of a small model's CPU training step.
+        out = self.network(batch["past"], batch.get("future"))
+        loss = self.loss_fn(out.prediction, batch["target"])
+        batch_size = batch["past"].size(0)
+        self._unlogged_loss += loss.detach() * batch_size
+        self._unlogged_windows += batch_size
+        return loss
+
+    def on_train_batch_end(self, outputs: Any, batch: Batch, batch_idx: int) -> None:
+        # On the epoch's last batch, or when a callback stops training, so that every callback's
+        # on_train_epoch_end sees this epoch's train_loss. Logging what was summed since the last
+        # call, weighted by its windows, keeps the epoch value the exact mean even if this runs
+        # twice in an epoch (a stop request that min_epochs overrides).
+        trainer = self.trainer
+        if not (trainer.is_last_batch or trainer.should_stop) or self._unlogged_windows == 0:
+            return
+        self.log("train_loss", self._unlogged_loss / self._unlogged_windows, on_step=False,
+                 on_epoch=True, prog_bar=True, batch_size=self._unlogged_windows)
+        self._unlogged_loss = torch.zeros_like(self._unlogged_loss)
+        self._unlogged_windows = 0
 
     def validation_step(self, batch: Batch, batch_idx: int) -> Tensor:
         return self._shared_step(batch, "val")
@@ -102,7 +127,10 @@ class ForecastingModule(L.LightningModule):
              "weight_decay": self.hparams["weight_decay"]},
             {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
         ]
-        optimizer = torch.optim.AdamW(groups, lr=self.hparams["learning_rate"])
+        # the fused kernel: one call for every parameter instead of ~10 small ops each
+        # (a tenth of a small model's CPU step); other devices keep the default loop
+        fused = self.device.type in _FUSED_ADAMW_DEVICES
+        optimizer = torch.optim.AdamW(groups, lr=self.hparams["learning_rate"], fused=fused or None)
         if self.hparams["lr_scheduler"] == "plateau":
             scheduler: Any = torch.optim.lr_scheduler.ReduceLROnPlateau(
                 optimizer, mode="min", factor=_PLATEAU_FACTOR, patience=_PLATEAU_PATIENCE
@@ -120,18 +148,18 @@ class ForecastingModule(L.LightningModule):
         return optimizer
 
     def _shared_step(self, batch: Batch, stage: str) -> Tensor:
+        """Loss and point metrics of a validation or test batch."""
         # B batch, L lookback, H horizon, C targets, Q quantiles
         past, target = batch["past"], batch["target"]
         out = self.network(past, batch.get("future"))
         loss = self.loss_fn(out.prediction, target)
         batch_size = past.size(0)
+        cfg = self.network_config
+        point = out.prediction[..., cfg.median_index]  # (B, H, C, Q) -> (B, H, C)
+        metrics = point_metrics(point.detach(), target, past[..., : cfg.n_targets])
         # on_step=False: exactly one value per epoch under the plain name (no _step/_epoch suffix)
         self.log(f"{stage}_loss", loss, on_step=False, on_epoch=True, prog_bar=True,
                  batch_size=batch_size)
-        if stage != "train":
-            cfg = self.network_config
-            point = out.prediction[..., cfg.median_index]  # (B, H, C, Q) -> (B, H, C)
-            metrics = point_metrics(point.detach(), target, past[..., : cfg.n_targets])
-            self.log_dict({f"{stage}_{name}": value for name, value in metrics.items()},
-                          on_step=False, on_epoch=True, batch_size=batch_size)
+        self.log_dict({f"{stage}_{name}": value for name, value in metrics.items()},
+                      on_step=False, on_epoch=True, batch_size=batch_size)
         return loss

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMAT_VERSION", "load_forecaster_state", "save_forecaster_state"]
 
-FORMAT_VERSION = 2  # 2: the plain network (config + weights), no Lightning module
+FORMAT_VERSION = 3  # 2: the plain network, no Lightning module; 3: additive attention on sigmoid
 _STATE_FILE = "forecaster.json"
 _WEIGHTS_FILE = "weights.pt"
 

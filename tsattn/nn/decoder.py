@@ -87,16 +87,19 @@ class DirectDecoder(nn.Module):
                 last_target: Tensor) -> tuple[Tensor, Tensor | None]:
         # B batch, L' memory slots, H horizon, S segment length, F known-future features,
         # D hidden, N heads, C targets, Q quantiles; last_target is unused (no feedback here)
-        S, H = self.segment_length, self.horizon
+        H = self.horizon
         query = self.state_proj(top_hidden(state)).unsqueeze(1) + self.step_emb  # -> (B, H/S, D)
         if self.future_proj is not None and future is not None:
             query = query + self.future_proj(self._segments(future))  # (B, H/S, S*F) -> (.., D)
         prediction, weights = self.readout(query, memory)  # -> (B, H/S*S, C, Q), (B,N,H/S,L')
-        if S == 1:
-            return prediction, weights
-        if weights is not None:
-            weights = weights.repeat_interleave(S, dim=2)[:, :, :H]  # -> (B, N, H, L')
-        return prediction[:, :H], weights  # -> (B, H, C, Q)
+        return prediction[:, :H], weights  # -> (B, H, C, Q), weights per query (not per step)
+
+    def step_weights(self, weights: Tensor) -> Tensor:
+        """Per-query weights (B, N, H/S, L') -> per-step (B, N, H, L'): a segment's S steps share
+        its query's weights. Kept out of `forward` because training never reads weights."""
+        if self.segment_length == 1:
+            return weights
+        return weights.repeat_interleave(self.segment_length, dim=2)[:, :, : self.horizon]
 
     def _segments(self, future: Tensor) -> Tensor:
         """(B, H, F) -> (B, H/S, S*F), zero-padding a partial last segment."""
@@ -145,6 +148,10 @@ class AutoregressiveDecoder(nn.Module):
         if weights[0] is None:
             return prediction, None
         return prediction, torch.cat(weights, dim=2)  # -> (B, N, H, L)
+
+    def step_weights(self, weights: Tensor) -> Tensor:
+        """Already one row per horizon step: (B, N, H, L') unchanged."""
+        return weights
 
 
 def build_decoder(config: NetworkConfig) -> DirectDecoder | AutoregressiveDecoder:

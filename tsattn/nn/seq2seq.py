@@ -134,8 +134,9 @@ class AttentionSeq2Seq(nn.Module):
             prediction = prediction.view(B, C, cfg.horizon, Q).transpose(1, 2)
         if temporal_weights is None or not return_attention:
             return prediction, None, input_weights
-        if cfg.channel_independent:  # (B*C, N, H, L') -> (B, N, H, L')
+        if cfg.channel_independent:  # (B*C, N, H', L') -> (B, N, H', L')
             temporal_weights = temporal_weights.view(B, C, *temporal_weights.shape[1:]).mean(1)
+        temporal_weights = self.decoder.step_weights(temporal_weights)  # -> (B, N, H, L')
         if cfg.segment_length > 1:
             S = cfg.segment_length
             temporal_weights = temporal_weights.repeat_interleave(S, dim=-1) / S  # -> (B, N, H, L)
