@@ -65,6 +65,9 @@ class ForecastingModule(L.LightningModule):
         self.network_config = NetworkConfig.from_dict(network)
         self.network = AttentionSeq2Seq(self.network_config)
         self.loss_fn = build_loss(loss, self.network_config.quantiles)
+        # the training loss summed since it was last logged (see on_train_batch_end)
+        self._unlogged_loss = torch.zeros(())
+        self._unlogged_windows = 0
 
     def forward(self, past: Tensor, future: Tensor | None = None,
                 return_attention: bool = False) -> ForecastOutput:
@@ -128,7 +131,7 @@ class ForecastingModule(L.LightningModule):
             {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
         ]
         # the fused kernel: one call for every parameter instead of ~10 small ops each
-        # (a tenth of a small model's CPU step); other devices keep the default loop
+        # (~0.5 ms, 5% of a small model's CPU step); other devices keep the default loop
         fused = self.device.type in _FUSED_ADAMW_DEVICES
         optimizer = torch.optim.AdamW(groups, lr=self.hparams["learning_rate"], fused=fused or None)
         if self.hparams["lr_scheduler"] == "plateau":
