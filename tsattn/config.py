@@ -62,7 +62,7 @@ class ForecasterConfig(_Strict):
     hidden_size: int = Field(default=64, ge=1)
     num_layers: int = Field(default=1, ge=1)
     dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
-    attention: Attention = "general"  # Luong: as accurate here as additive, ~10x cheaper
+    attention: Attention = "general"  # Luong: no (B, H, L, D) intermediate, so cheapest to try
     num_heads: int = Field(default=4, ge=1)
     input_attention: bool = False
     decoder: Decoder = "direct"

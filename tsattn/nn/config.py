@@ -112,11 +112,6 @@ class NetworkConfig:
             return 0
         return min(range(len(self.quantiles)), key=lambda i: (abs(self.quantiles[i] - 0.5), i))
 
-    @property
-    def n_segments(self) -> int:
-        """Encoder steps: L / S."""
-        return self.lookback // self.segment_length
-
     def per_channel(self) -> NetworkConfig:
         """The shapes one channel sees in channel-independent mode: its own target plus the
         shared (non-target) variables, forecasting one target."""
