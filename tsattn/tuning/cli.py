@@ -184,8 +184,16 @@ def _report(result: TuneResult) -> None:
         if not worker.ok:
             console.print(f"[yellow]{worker.describe()}[/]", highlight=False)
     if p.finished < p.target:
+        running = (
+            f"; {p.running} trial(s) still count as running (a worker elsewhere, or one that died "
+            "less than tune.grace_period seconds ago)"
+            if p.running
+            else ""
+        )
         console.print(
-            "[yellow]the study is short of its target: run the same command again to continue it[/]"
+            "[yellow]the study is short of its target: run the same command again to continue "
+            f"it{running}[/]",
+            highlight=False,
         )
     _where(result)
 

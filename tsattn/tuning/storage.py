@@ -4,7 +4,9 @@ The storage *is* the coordination between workers: each one asks it for the next
 writes its result back, so no scheduler of ours sits in between. An RDB storage (not a journal
 file) because Optuna's heartbeats live there: a worker that dies mid-trial stops beating, and
 the next worker to look marks its trial FAIL and re-queues its parameters
-(`RetryHeartbeatStaleTrialCallback`) instead of leaving it RUNNING forever.
+(`RetryHeartbeatStaleTrialCallback`) instead of leaving it RUNNING forever. Optuna skips a
+trial that never beat at all, which is what a worker killed between creating a trial and its
+first heartbeat leaves behind; `_RecoveringRDBStorage` treats that one as dead too.
 
 The default is a sqlite file in the run directory, in WAL mode with a long busy timeout, which
 is safe for several processes on one machine; for several machines pass a server URL
@@ -14,12 +16,18 @@ is safe for several processes on one machine; for several machines pass a server
 from __future__ import annotations
 
 import sqlite3
+import time
 import warnings
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import optuna
+import sqlalchemy.exc
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.storages._rdb import models
+from optuna.trial import TrialState
+from sqlalchemy.orm import selectinload
 
 from tsattn.tuning.errors import StudyStorageError
 from tsattn.tuning.settings import TuneSettings
@@ -28,6 +36,7 @@ __all__ = ["default_storage_url", "open_storage", "redact"]
 
 _SQLITE_BUSY_TIMEOUT_S = 60
 _SERVER_CONNECT_TIMEOUT_S = 10
+_SCHEMA_RACE_ATTEMPTS = 10
 _DRIVERS = {"postgresql": "psycopg2-binary", "mysql": "pymysql (and use mysql+pymysql://)"}
 
 
@@ -58,18 +67,70 @@ def open_storage(url: str, settings: TuneSettings) -> RDBStorage:
         # Heartbeats and retries are marked experimental; they are the documented way to
         # recover from dead workers, so the warning would only alarm users.
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        for attempt in range(1, _SCHEMA_RACE_ATTEMPTS + 1):
+            try:
+                return _RecoveringRDBStorage(
+                    url,
+                    engine_kwargs=_engine_kwargs(scheme),
+                    heartbeat_interval=settings.heartbeat_interval,
+                    grace_period=settings.stale_after,
+                    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
+                        max_retry=settings.max_retry, inherit_intermediate_values=False
+                    ),
+                )
+            except Exception as err:  # SQLAlchemy raises many types for one cause
+                if attempt < _SCHEMA_RACE_ATTEMPTS and _lost_schema_race(err):
+                    time.sleep(0.1 * attempt)
+                    continue
+                raise StudyStorageError(_explain(url, scheme, err)) from None
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _lost_schema_race(err: Exception) -> bool:
+    """Whether another process created the same new storage's tables at the same moment.
+
+    Workers (and peers on other machines) start together and each creates the schema of a
+    new storage; all but one then collide on a table or the version row that was not there
+    when they looked. Trying again finds the finished schema and uses it.
+    """
+    if isinstance(err, sqlalchemy.exc.IntegrityError):
+        return True
+    return isinstance(err, sqlalchemy.exc.DBAPIError) and "already exists" in str(err).lower()
+
+
+class _RecoveringRDBStorage(RDBStorage):
+    """An RDBStorage whose stale trials include RUNNING trials that never sent a heartbeat.
+
+    Optuna creates a trial (RUNNING) and only then starts its heartbeat thread; a worker killed
+    in between leaves a trial that no heartbeat check ever fails. It would count as running
+    forever, so the study would stop one trial short of `--trials` on every rerun.
+    """
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        stale = super()._get_stale_trial_ids(study_id)
+        # A live worker beats within milliseconds of creating its trial, so a heartbeat-less
+        # trial older than the grace period is dead. `datetime_start` is the creating host's
+        # clock, so hosts sharing a study need synchronised clocks (as heartbeats do not).
+        started_before = datetime.now() - timedelta(seconds=self.grace_period or 0)
+        session = self.scoped_session()
         try:
-            return RDBStorage(
-                url,
-                engine_kwargs=_engine_kwargs(scheme),
-                heartbeat_interval=settings.heartbeat_interval,
-                grace_period=settings.stale_after,
-                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
-                    max_retry=settings.max_retry, inherit_intermediate_values=False
-                ),
+            running = (
+                session.query(models.TrialModel)
+                .options(selectinload(models.TrialModel.heartbeats))
+                .filter(models.TrialModel.study_id == study_id)
+                .filter(models.TrialModel.state == TrialState.RUNNING)
+                .all()
             )
-        except Exception as err:  # SQLAlchemy raises many types for one cause
-            raise StudyStorageError(_explain(url, scheme, err)) from None
+            never_beat: list[int] = [
+                int(trial.trial_id)
+                for trial in running
+                if not trial.heartbeats
+                and trial.datetime_start is not None
+                and trial.datetime_start < started_before
+            ]
+        finally:
+            session.close()
+        return stale + [trial_id for trial_id in never_beat if trial_id not in stale]
 
 
 def redact(url: str) -> str:

@@ -1,0 +1,93 @@
+"""Crash recovery in the study storage: dead workers' trials are failed and re-queued."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.distributions import FloatDistribution
+from optuna.trial import TrialState
+
+from tsattn.tuning.settings import TuneSettings
+from tsattn.tuning.storage import default_storage_url, open_storage
+from tsattn.tuning.study import slots_left
+
+_SETTINGS = TuneSettings.model_validate(
+    {"space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
+     "heartbeat_interval": 1, "grace_period": 2}  # fmt: skip
+)
+_SPACE = {"x": FloatDistribution(0.0, 1.0)}
+
+
+def _open_at_the_same_time(url: str, start: Any, results: Any) -> None:
+    start.wait()
+    try:
+        open_storage(url, _SETTINGS)
+        results.put("ok")
+    except Exception as err:
+        results.put(str(err))
+
+
+def test_workers_opening_a_new_storage_at_once_all_succeed(tmp_path: Path) -> None:
+    # Every worker creates the schema of a new storage; without retries all but one collide
+    # ("table studies already exists", "UNIQUE constraint failed: alembic_version...").
+    context = multiprocessing.get_context("fork")
+    for attempt in range(3):
+        url = default_storage_url(tmp_path / str(attempt))
+        start, results = context.Barrier(4), context.Queue()
+        workers = [
+            context.Process(target=_open_at_the_same_time, args=(url, start, results))
+            for _ in range(4)
+        ]
+        for worker in workers:
+            worker.start()
+        outcomes = [results.get(timeout=60) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=60)
+        assert outcomes == ["ok"] * 4
+        study = optuna.create_study(storage=open_storage(url, _SETTINGS), study_name="s")
+        study.optimize(lambda trial: trial.suggest_float("x", 0.0, 1.0), n_trials=2)
+        assert len(optuna.load_study(study_name="s", storage=url).trials) == 2
+
+
+def _study(tmp_path: Path) -> optuna.Study:
+    storage = open_storage(default_storage_url(tmp_path), _SETTINGS)
+    return optuna.create_study(storage=storage, study_name="s", load_if_exists=True)
+
+
+def test_trial_whose_worker_died_before_its_first_heartbeat_is_failed_and_requeued(
+    tmp_path: Path,
+) -> None:
+    study = _study(tmp_path)
+    # A worker killed between asking for a trial and its first heartbeat leaves exactly this:
+    # a RUNNING trial with no heartbeat row, which Optuna alone never considers stale.
+    orphan = study.ask(_SPACE)
+    assert slots_left(study, 3) == 2  # young: it may still be a live worker's trial
+
+    time.sleep(_SETTINGS.stale_after + 0.5)
+    assert slots_left(study, 3) == 3
+
+    by_number = {t.number: t for t in study.get_trials()}
+    assert by_number[orphan.number].state == TrialState.FAIL
+    retries = [t for t in by_number.values() if t.system_attrs.get("failed_trial") == orphan.number]
+    assert len(retries) == 1
+    assert retries[0].state == TrialState.WAITING and retries[0].params == orphan.params
+
+
+def test_a_live_trial_that_beats_is_never_failed(tmp_path: Path) -> None:
+    study = _study(tmp_path)
+    seen: list[TrialState] = []
+
+    def objective(trial: optuna.Trial) -> float:
+        time.sleep(_SETTINGS.stale_after + 1.5)
+        observer = _study(tmp_path)  # another process's view of the same storage
+        optuna.storages.fail_stale_trials(observer)
+        seen.append(observer.get_trials()[trial.number].state)
+        return trial.suggest_float("x", 0.0, 1.0)
+
+    study.optimize(objective, n_trials=1)
+    assert seen == [TrialState.RUNNING]
+    assert [t.state for t in study.get_trials()] == [TrialState.COMPLETE]
