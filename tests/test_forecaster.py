@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 import os
 import subprocess
 import sys
@@ -144,6 +145,14 @@ def test_backtest_and_evaluate_agree_on_every_origin() -> None:
     normalised = fc.evaluate(val)
     np.testing.assert_allclose(normalised["mse"], scores["mse"] / std**2, rtol=1e-3)
     assert set(normalised) >= {"mse", "mae", "smape", "mase"}
+
+
+def test_fit_logs_no_lightning_advert(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):
+        tiny().fit(wide_frame(n=80))
+    lightning = [r.getMessage() for r in caplog.records if r.name.startswith("lightning")]
+    assert any("GPU available" in message for message in lightning)  # its other lines stay
+    assert not any("litlogger" in message for message in lightning)
 
 
 def test_predict_before_fit_raises_not_fitted() -> None:

@@ -6,6 +6,7 @@ forecasting (scheduled jobs, `mlflow.pyfunc`) never pay the seconds Lightning ta
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,19 @@ from tsattn.nn import AttentionSeq2Seq, NetworkConfig
 
 __all__ = ["EpochHistory", "TrainedNetwork", "build_trainer", "restore_best_weights",
            "train_network"]
+
+
+class _WithoutLightningAdverts(logging.Filter):
+    """Drops the "💡 Tip: ... litlogger" advert Lightning logs for every Trainer it builds.
+
+    A study or a backtest fits many models; the same advert per fit would bury what matters.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("💡 Tip")
+
+
+logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_WithoutLightningAdverts())
 
 
 @dataclass
