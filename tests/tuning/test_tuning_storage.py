@@ -13,7 +13,7 @@ from optuna.trial import TrialState
 
 from tsattn.tuning.settings import TuneSettings
 from tsattn.tuning.storage import default_storage_url, open_storage
-from tsattn.tuning.study import slots_left
+from tsattn.tuning.study import slots_left, wait_for_free_slot
 
 _SETTINGS = TuneSettings.model_validate(
     {"space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
@@ -91,3 +91,25 @@ def test_a_live_trial_that_beats_is_never_failed(tmp_path: Path) -> None:
     study.optimize(objective, n_trials=1)
     assert seen == [TrialState.RUNNING]
     assert [t.state for t in study.get_trials()] == [TrialState.COMPLETE]
+
+
+def test_a_worker_waits_until_a_dead_workers_trial_is_requeued(tmp_path: Path) -> None:
+    study = _study(tmp_path)
+    study.optimize(lambda trial: trial.suggest_float("x", 0.0, 1.0), n_trials=1)
+    orphan = study.ask(_SPACE)  # a worker that just died: its trial still counts as running
+    assert slots_left(study, 2) == 0
+    # Too little patience for it to go stale: it could be a live worker's, so no slot.
+    assert not wait_for_free_slot(study, 2, patience=0.5, poll=0.1)
+
+    assert wait_for_free_slot(study, 2, patience=_SETTINGS.stale_after + 1.0, poll=0.2)
+    by_number = {t.number: t for t in study.get_trials()}
+    assert by_number[orphan.number].state == TrialState.FAIL
+    assert [t.state for t in by_number.values() if t.number > orphan.number] == [TrialState.WAITING]
+
+
+def test_no_wait_once_the_study_has_its_trials(tmp_path: Path) -> None:
+    study = _study(tmp_path)
+    study.optimize(lambda trial: trial.suggest_float("x", 0.0, 1.0), n_trials=2)
+    started = time.monotonic()
+    assert not wait_for_free_slot(study, 2, patience=60.0)
+    assert time.monotonic() - started < 30.0  # returned at once, not after the patience

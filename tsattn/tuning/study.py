@@ -7,6 +7,7 @@ finished (complete or pruned) trials in the study however many processes share i
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ __all__ = [
     "slots_left",
     "stop_rule",
     "top_trials",
+    "wait_for_free_slot",
 ]
 
 # The states that count toward `--trials`: a pruned trial is a finished, informative trial.
@@ -135,6 +137,25 @@ def slots_left(study: optuna.Study, target: int) -> int:
     optuna.storages.fail_stale_trials(study)
     counted = study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING))
     return target - len(counted)
+
+
+def wait_for_free_slot(
+    study: optuna.Study, target: int, patience: float, poll: float = 1.0
+) -> bool:
+    """True once a trial may start; False when the target is met or no slot opened in time.
+
+    Running trials count toward the target, but right after a crash some of them belong to
+    dead workers whose heartbeats are not yet over the grace period. Waiting `patience`
+    seconds (longer than that period) lets them be failed and re-queued, so a rerun started
+    straight after a crash still reaches the target instead of stopping short.
+    """
+    deadline = time.monotonic() + patience
+    while slots_left(study, target) <= 0:
+        finished = study.get_trials(deepcopy=False, states=FINISHED)
+        if len(finished) >= target or time.monotonic() >= deadline:
+            return False
+        time.sleep(poll)
+    return True
 
 
 def _fail_stale_trials(study: optuna.Study, trial: FrozenTrial) -> None:

@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import sys
+import time
 import warnings
 from pathlib import Path
 from types import FrameType
@@ -55,8 +56,8 @@ def run_worker(spec: WorkerSpec, slot: WorkerSlot) -> int:
         StopAfterFailures,
         make_pruner,
         make_sampler,
-        slots_left,
         stop_rule,
+        wait_for_free_slot,
     )
 
     warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -77,21 +78,31 @@ def run_worker(spec: WorkerSpec, slot: WorkerSlot) -> int:
     objective = Objective(config, settings, read_frame(config.data.path), slot, spec.tracking)
     # Checked after all setup, right before asking for a trial: the gap between counting and
     # asking is where concurrent workers could overshoot the target.
-    if slots_left(study, spec.n_trials) <= 0:
+    patience = settings.stale_after + settings.heartbeat_interval
+    if not wait_for_free_slot(study, spec.n_trials, patience):
         print(f"worker {slot.index}: the study already has {spec.n_trials} trials", flush=True)
         return 0
     optuna.logging.get_logger("optuna").info(
         f"worker {slot.index} (pid {os.getpid()}, {slot.label}) joined study '{spec.study_name}'"
     )
     failures = StopAfterFailures(settings.max_failures_in_a_row)
-    study.optimize(
-        objective,
-        timeout=spec.timeout,
-        # A failing trial is recorded as FAIL and the worker moves on to the next one.
-        catch=(Exception,),
-        callbacks=[failures, *stop_rule(spec.n_trials)],
-        gc_after_trial=True,
-    )
+    started = time.monotonic()
+    while True:
+        left_s = None if spec.timeout is None else spec.timeout - (time.monotonic() - started)
+        if left_s is not None and left_s <= 0:
+            break
+        study.optimize(
+            objective,
+            timeout=left_s,
+            # A failing trial is recorded as FAIL and the worker moves on to the next one.
+            catch=(Exception,),
+            callbacks=[failures, *stop_rule(spec.n_trials)],
+            gc_after_trial=True,
+        )
+        # The stop rule also counts other workers' running trials; if some of those turn out
+        # dead (failed and re-queued once stale), there is more to do.
+        if failures.tripped or not wait_for_free_slot(study, spec.n_trials, patience):
+            break
     if failures.tripped:
         print(
             f"worker {slot.index} stopped: its last {failures.limit} trials failed (see the "
