@@ -147,12 +147,15 @@ def test_backtest_and_evaluate_agree_on_every_origin() -> None:
     assert set(normalised) >= {"mse", "mae", "smape", "mase"}
 
 
-def test_fit_logs_no_lightning_advert(caplog: pytest.LogCaptureFixture) -> None:
+def test_fit_passes_on_no_lightning_advert_or_internal_warning(
+    caplog: pytest.LogCaptureFixture, recwarn: pytest.WarningsRecorder
+) -> None:
     with caplog.at_level(logging.INFO):
         tiny().fit(wide_frame(n=80))
     lightning = [r.getMessage() for r in caplog.records if r.name.startswith("lightning")]
     assert any("GPU available" in message for message in lightning)  # its other lines stay
     assert not any("litlogger" in message for message in lightning)
+    assert not [w for w in recwarn if "LeafSpec" in str(w.message)]
 
 
 def test_predict_before_fit_raises_not_fitted() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ class _WithoutLightningAdverts(logging.Filter):
 
 
 logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_WithoutLightningAdverts())
+_LEAFSPEC_DEPRECATION = r"`isinstance\(treespec, LeafSpec\)` is deprecated"
 
 
 @dataclass
@@ -78,7 +80,11 @@ def train_network(
             config, has_validation=val is not None, checkpoint_dir=Path(checkpoint_dir),
             history=history, callbacks=callbacks, logger=logger,
         )
-        trainer.fit(module, datamodule=datamodule)
+        with warnings.catch_warnings():
+            # Lightning's own pytree code (not ours, nothing a user can change) trips torch's
+            # deprecation of LeafSpec once per fit.
+            warnings.filterwarnings("ignore", message=_LEAFSPEC_DEPRECATION, category=FutureWarning)
+            trainer.fit(module, datamodule=datamodule)
         restore_best_weights(module, checkpoint)
     return TrainedNetwork(module.network.cpu().eval(), history.frame(),
                           int(trainer.current_epoch))
