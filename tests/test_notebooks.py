@@ -1,0 +1,45 @@
+"""The notebooks run top to bottom against the current package and show what their text says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import pytest
+
+pytestmark = pytest.mark.slow
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def run_notebook(path: Path) -> dict[str, Any]:
+    """Execute the code cells in order in one namespace, as a kernel would; return it."""
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    cells = json.loads(path.read_text())["cells"]
+    for number, cell in enumerate(cells):
+        if cell["cell_type"] == "code":
+            source = "".join(cell["source"])
+            exec(compile(source, f"{path.name}, cell {number}", "exec"), namespace)
+    return namespace
+
+
+def test_quickstart_beats_repeat_last_and_its_attention_has_a_preference(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    matplotlib.use("Agg")
+    monkeypatch.chdir(NOTEBOOKS)
+    try:
+        done = run_notebook(NOTEBOOKS / "quickstart.ipynb")
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+    assert done["scores"]["mse"] < done["naive_mse"]
+    assert len(done["forecast"]) == 24
+    # "where it looked": some lag is attended well above uniform (lift 1)
+    assert done["profile"]["lift"].max() > 1.5
+    assert done["importance"]["importance"].sum() == pytest.approx(1.0)
+    assert set(done["importance"]["variable"]) == {"OT", *done["sensors"]}
+    assert done["same"]
