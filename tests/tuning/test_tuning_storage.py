@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import optuna
@@ -13,7 +14,8 @@ from optuna.trial import TrialState
 
 from tsattn.tuning.settings import TuneSettings
 from tsattn.tuning.storage import default_storage_url, open_storage
-from tsattn.tuning.study import slots_left, wait_for_free_slot
+from tsattn.tuning.study import StopAfterFailures, slots_left, wait_for_free_slot
+from tsattn.tuning.worker import _optimize_until_done
 
 _SETTINGS = TuneSettings.model_validate(
     {"space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
@@ -113,3 +115,26 @@ def test_no_wait_once_the_study_has_its_trials(tmp_path: Path) -> None:
     started = time.monotonic()
     assert not wait_for_free_slot(study, 2, patience=60.0)
     assert time.monotonic() - started < 30.0  # returned at once, not after the patience
+
+
+def test_a_worker_resumes_when_a_trial_it_counted_as_running_was_a_dead_workers(
+    tmp_path: Path,
+) -> None:
+    study = _study(tmp_path)
+    orphan = study.ask(_SPACE)  # counted as running until it goes stale
+    failures = StopAfterFailures(limit=5)
+    spec = SimpleNamespace(n_trials=3, timeout=None)
+
+    _optimize_until_done(
+        study,
+        lambda trial: trial.suggest_float("x", 0.0, 1.0),
+        spec,  # type: ignore[arg-type]
+        failures,
+        patience=_SETTINGS.stale_after + 1.0,
+    )
+
+    trials = study.get_trials()
+    assert [t.state for t in trials].count(TrialState.COMPLETE) == 3
+    assert trials[orphan.number].state == TrialState.FAIL
+    retry = next(t for t in trials if t.system_attrs.get("failed_trial") == orphan.number)
+    assert retry.state == TrialState.COMPLETE and retry.params == orphan.params

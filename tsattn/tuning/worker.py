@@ -14,13 +14,18 @@ import signal
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import optuna
 
 from tsattn.tuning.hardware import WorkerSlot
 from tsattn.tuning.spec import WorkerSpec
+
+if TYPE_CHECKING:
+    from tsattn.tuning.study import StopAfterFailures
 
 __all__ = ["main", "run_worker"]
 
@@ -56,7 +61,6 @@ def run_worker(spec: WorkerSpec, slot: WorkerSlot) -> int:
         StopAfterFailures,
         make_pruner,
         make_sampler,
-        stop_rule,
         wait_for_free_slot,
     )
 
@@ -80,29 +84,17 @@ def run_worker(spec: WorkerSpec, slot: WorkerSlot) -> int:
     # asking is where concurrent workers could overshoot the target.
     patience = settings.stale_after + settings.heartbeat_interval
     if not wait_for_free_slot(study, spec.n_trials, patience):
-        print(f"worker {slot.index}: the study already has {spec.n_trials} trials", flush=True)
+        print(
+            f"worker {slot.index}: no trial left to start; the study's {spec.n_trials} trials are "
+            "finished or running",
+            flush=True,
+        )
         return 0
     optuna.logging.get_logger("optuna").info(
         f"worker {slot.index} (pid {os.getpid()}, {slot.label}) joined study '{spec.study_name}'"
     )
     failures = StopAfterFailures(settings.max_failures_in_a_row)
-    started = time.monotonic()
-    while True:
-        left_s = None if spec.timeout is None else spec.timeout - (time.monotonic() - started)
-        if left_s is not None and left_s <= 0:
-            break
-        study.optimize(
-            objective,
-            timeout=left_s,
-            # A failing trial is recorded as FAIL and the worker moves on to the next one.
-            catch=(Exception,),
-            callbacks=[failures, *stop_rule(spec.n_trials)],
-            gc_after_trial=True,
-        )
-        # The stop rule also counts other workers' running trials; if some of those turn out
-        # dead (failed and re-queued once stale), there is more to do.
-        if failures.tripped or not wait_for_free_slot(study, spec.n_trials, patience):
-            break
+    _optimize_until_done(study, objective, spec, failures, patience)
     if failures.tripped:
         print(
             f"worker {slot.index} stopped: its last {failures.limit} trials failed (see the "
@@ -111,6 +103,42 @@ def run_worker(spec: WorkerSpec, slot: WorkerSlot) -> int:
         )
         return 3
     return 0
+
+
+def _optimize_until_done(
+    study: optuna.Study,
+    objective: Callable[[optuna.Trial], float],
+    spec: WorkerSpec,
+    failures: StopAfterFailures,
+    patience: float,
+) -> None:
+    """Run trials until the study has its target, `spec.timeout` passes or failures trip.
+
+    Optuna's loop ends when finished plus running trials reach the target; when some of those
+    running trials turn out to be a dead worker's (failed and re-queued once stale), there is
+    more to do, so the loop resumes.
+    """
+    from tsattn.tuning.study import stop_rule, wait_for_free_slot
+
+    deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
+
+    def seconds_left() -> float | None:
+        return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+    while True:
+        study.optimize(
+            objective,
+            timeout=seconds_left(),
+            # A failing trial is recorded as FAIL and the worker moves on to the next one.
+            catch=(Exception,),
+            callbacks=[failures, *stop_rule(spec.n_trials)],
+            gc_after_trial=True,
+        )
+        if failures.tripped or seconds_left() == 0:
+            return
+        wait = patience if deadline is None else min(patience, seconds_left() or 0.0)
+        if not wait_for_free_slot(study, spec.n_trials, wait) or seconds_left() == 0:
+            return
 
 
 def _claim_hardware(slot: WorkerSlot) -> None:
