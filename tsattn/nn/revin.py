@@ -40,6 +40,8 @@ class RevIN(nn.Module):
         scaled = centred / std
         if self.weight is not None and self.bias is not None:
             scaled = scaled * self.weight + self.bias
+        if past.size(-1) == C:  # targets only: skip a cat with an empty tensor (a copy each way)
+            return scaled, mean, std
         return torch.cat([scaled, past[..., C:]], dim=-1), mean, std  # -> (B, L, V)
 
     def denormalize(self, prediction: Tensor, mean: Tensor, std: Tensor) -> Tensor:

@@ -153,7 +153,9 @@ def _split_channels(x: Tensor, future: Tensor | None, n_targets: int
     B, L, _ = x.shape
     C = n_targets
     own = x[..., :C].transpose(1, 2).reshape(B * C, L, 1)  # (B, C, L) -> (B*C, L, 1)
-    shared = x[..., C:].repeat_interleave(C, dim=0)  # -> (B*C, L, V - C)
     if future is not None:
         future = future.repeat_interleave(C, dim=0)  # -> (B*C, H, F)
+    if x.size(-1) == C:  # targets only: a cat with an empty tensor still costs a copy each way
+        return own, future
+    shared = x[..., C:].repeat_interleave(C, dim=0)  # -> (B*C, L, V - C)
     return torch.cat([own, shared], dim=-1), future
