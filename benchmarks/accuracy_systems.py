@@ -36,13 +36,15 @@ def tsattn_fit(
     fit_s = time.perf_counter() - start
     metrics = model.evaluate(test, stride=1)
     history = model.history_
+    params = model.get_params()  # a config may leave any of these at the library default
     return {
         "mse": float(metrics["mse"]), "mae": float(metrics["mae"]), "fit_s": fit_s,
-        "epochs_trained": int(model.epochs_trained_), "max_epochs": int(spec["max_epochs"]),
-        "patience": spec.get("patience"), "rss_setup_mb": rss_setup,
+        "epochs_trained": int(model.epochs_trained_), "max_epochs": int(params["max_epochs"]),
+        "patience": params["patience"], "rss_setup_mb": rss_setup,
         "history": history.to_dict(orient="list") if history is not None else None,
-        "model": {k: spec.get(k) for k in (
-            "cell", "hidden_size", "num_layers", "attention", "revin", "decoder", "batch_size",
-            "learning_rate", "loss", "lookback",
+        "model": {k: params[k] for k in (
+            "cell", "hidden_size", "num_layers", "attention", "decoder", "batch_size",
+            "learning_rate", "loss", "lookback", "calendar_features",
         )},
+        "network": model.network_.config.to_dict(),  # what the fit resolved ("auto" settings)
     }

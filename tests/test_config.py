@@ -60,3 +60,38 @@ def test_missing_file_and_bad_yaml_are_clear(tmp_path: Path) -> None:
 
 def test_a_single_target_name_becomes_a_list() -> None:
     assert ForecasterConfig(target="OT").target == ["OT"]
+
+
+@pytest.mark.parametrize(
+    ("params", "revin", "independent", "segment"),
+    [
+        ({}, True, True, 24),  # targets only, lookback 96: four segments of a day
+        ({"past_covariates": ["load"]}, False, True, 24),  # a covariate's effect is absolute
+        ({"future_covariates": ["price"]}, False, True, 24),
+        ({"input_attention": True}, True, False, 24),  # weighs variables against each other
+        ({"lookback": 48}, True, True, 12),  # at least four segments
+        ({"lookback": 10}, True, True, 2),
+        ({"lookback": 97}, True, True, 1),  # prime: only single steps divide it
+        ({"revin": False, "channel_independent": False, "segment_length": 8}, False, False, 8),
+    ],
+)
+def test_auto_architecture_resolves_from_the_other_settings(
+    params: dict[str, object], revin: bool, independent: bool, segment: int
+) -> None:
+    config = ForecasterConfig(target=["a", "b"], **params)
+    assert (
+        config.resolved_revin, config.resolved_channel_independent, config.resolved_segment_length
+    ) == (revin, independent, segment)
+    resolved = config.resolved()
+    assert (resolved["revin"], resolved["channel_independent"], resolved["segment_length"]) == (
+        revin, independent, segment
+    )
+
+
+def test_explicit_architecture_conflicts_are_still_reported() -> None:
+    with pytest.raises(ValueError, match="channel_independent=True gives each target"):
+        ForecasterConfig(target="a", channel_independent=True, input_attention=True)
+    with pytest.raises(ValueError, match="lookback=100 must be a multiple of segment_length=24"):
+        ForecasterConfig(target="a", lookback=100, segment_length=24)
+    with pytest.raises(ValueError, match="segment_length must be >= 1 or 'auto'"):
+        ForecasterConfig(target="a", segment_length=0)

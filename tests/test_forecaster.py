@@ -181,6 +181,19 @@ def test_forecaster_defaults_match_the_config_defaults() -> None:
         assert (given if given is not None or default is None else []) == default, name
 
 
+def test_auto_architecture_is_resolved_at_fit_and_kept_by_save(tmp_path) -> None:
+    train, val = split(wide_frame(160), 120)
+    fc = tiny(target=["y", "x"]).fit(train, val_df=val)  # two targets, no covariate
+    network = fc.network_.config
+    assert (network.revin, network.channel_independent, network.segment_length) == (True, True, 3)
+    assert (fc.revin, fc.channel_independent, fc.segment_length) == ("auto", "auto", "auto")
+    loaded = Forecaster.load(fc.save(tmp_path / "model"))
+    assert loaded.network_.config == network
+    pd.testing.assert_frame_equal(loaded.predict(val), fc.predict(val))
+    with_covariate = tiny(past_covariates=["x"]).fit(train, val_df=val)
+    assert with_covariate.network_.config.revin is False
+
+
 def test_loading_and_predicting_never_import_lightning(tmp_path) -> None:
     """Scheduled jobs load and forecast in a fresh process: Lightning's seconds of import
     are for training only."""

@@ -28,6 +28,7 @@ def planted() -> tuple[Forecaster, object]:
         horizon=HORIZON,
         hidden_size=32,
         attention="additive",
+        segment_length=1,  # per-timestep attention: the lag is read at single-step resolution
         input_attention=True,
         learning_rate=3e-3,
         batch_size=32,

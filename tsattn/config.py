@@ -31,6 +31,8 @@ Attention = Literal["additive", "general", "dot", "multihead", "none"]
 Decoder = Literal["direct", "autoregressive"]
 Loss = Literal["auto", "mse", "mae", "huber", "pinball"]
 Scheduler = Literal["none", "plateau", "cosine"]
+# segment_length="auto": segments of at most this many steps, and at least this many segments
+AUTO_SEGMENT_MAX, AUTO_SEGMENTS_MIN = 24, 4
 
 
 class _Strict(BaseModel):
@@ -66,10 +68,11 @@ class ForecasterConfig(_Strict):
     num_heads: int = Field(default=4, ge=1)
     input_attention: bool = False
     decoder: Decoder = "direct"
-    revin: bool = False
+    # "auto" settings resolve in the `resolved_*` properties below
+    revin: bool | Literal["auto"] = "auto"  # per-window instance normalisation of the targets
     highway: bool = False
-    channel_independent: bool = False  # one shared network per target channel
-    segment_length: int = Field(default=1, ge=1)  # encoder steps over lookback/S segments
+    channel_independent: bool | Literal["auto"] = "auto"  # one shared network per target
+    segment_length: int | Literal["auto"] = "auto"  # encoder steps over lookback/S segments
     loss: Loss = "auto"  # pinball with quantiles, else mse
     quantiles: list[float] | None = None
     # Optimisation.
@@ -103,6 +106,51 @@ class ForecasterConfig(_Strict):
             return self.loss
         return "pinball" if self.quantiles else "mse"
 
+    @property
+    def resolved_revin(self) -> bool:
+        """"auto" means RevIN when the targets' own history is the only data input: levels drift
+        and a window's own statistics carry them. A covariate's effect is in absolute units that
+        per-window rescaling of the targets would break (benchmarks/README.md, "Defaults")."""
+        if self.revin != "auto":
+            return self.revin
+        return not (self.past_covariates or self.future_covariates)
+
+    @property
+    def resolved_channel_independent(self) -> bool:
+        """"auto" means channel-independent unless input attention must weigh the variables
+        against each other: one network shared by the targets overfits less (benchmarks/)."""
+        if self.channel_independent != "auto":
+            return self.channel_independent
+        return not self.input_attention
+
+    @property
+    def resolved_segment_length(self) -> int:
+        """"auto" means the longest segment that divides `lookback`, is at most 24 steps and
+        leaves at least 4 of them: SegRNN's day of hourly steps, a short recurrence, yet some
+        segments for attention to choose between. Set 1 for per-timestep attention."""
+        if self.segment_length != "auto":
+            return self.segment_length
+        longest = min(AUTO_SEGMENT_MAX, self.lookback // AUTO_SEGMENTS_MIN)
+        return max(s for s in range(1, max(longest, 1) + 1) if self.lookback % s == 0)
+
+    def resolved(self) -> dict[str, Any]:
+        """The parameters with every data-independent "auto" replaced by what a fit will use,
+        so a tracked run says which architecture actually trained."""
+        return {
+            **self.model_dump(mode="json"),
+            "loss": self.resolved_loss,
+            "revin": self.resolved_revin,
+            "channel_independent": self.resolved_channel_independent,
+            "segment_length": self.resolved_segment_length,
+        }
+
+    @field_validator("segment_length")
+    @classmethod
+    def _segment_length_positive(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError(f"segment_length must be >= 1 or 'auto', got {value}")
+        return value
+
     @field_validator("quantiles")
     @classmethod
     def _quantiles_in_unit_interval(cls, value: list[float] | None) -> list[float] | None:
@@ -133,12 +181,13 @@ class ForecasterConfig(_Strict):
                 f"hidden_size={self.hidden_size} must be divisible by num_heads={self.num_heads} "
                 "for multihead attention"
             )
-        if self.lookback % self.segment_length:
+        if self.lookback % self.resolved_segment_length:
             raise ValueError(
                 f"lookback={self.lookback} must be a multiple of segment_length="
-                f"{self.segment_length}: the encoder reads the lookback in whole segments"
+                f"{self.segment_length}: the encoder reads the lookback in whole segments "
+                "(segment_length='auto' picks one that fits)"
             )
-        if self.channel_independent and self.input_attention:
+        if self.channel_independent is True and self.input_attention:
             raise ValueError(
                 "input_attention weighs the variables against each other, but "
                 "channel_independent=True gives each target only its own history; turn one off"

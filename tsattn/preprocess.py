@@ -53,7 +53,9 @@ class FramePreprocessor:
         requested = None if self.requested_calendar == "none" else self.requested_calendar
         self.freq = validated.freq
         self.tz = validated.tz
-        self.calendar = resolve_calendar_features(validated.freq, requested)
+        times = validated.time_ns()
+        span = int(times.max() - times.min()) if times.size else 0
+        self.calendar = resolve_calendar_features(validated.freq, requested, span_ns=span)
         panel = build_panel(validated, self.calendar)
         self.feature_names = panel.columns
         self.scaler = PanelScaler(s["scaling"]).fit(panel)
@@ -146,10 +148,10 @@ class FramePreprocessor:
             num_heads=config.num_heads if config.attention == "multihead" else 1,
             input_attention=config.input_attention,
             decoder=config.decoder,
-            revin=config.revin,
+            revin=config.resolved_revin,
             highway=config.highway,
-            channel_independent=config.channel_independent,
-            segment_length=config.segment_length,
+            channel_independent=config.resolved_channel_independent,
+            segment_length=config.resolved_segment_length,
             quantiles=tuple(config.quantiles or ()),
         )
 

@@ -128,3 +128,21 @@ def test_future_time_grid_is_one_row_per_series() -> None:
         DataValidationError, match="horizon must be a positive int, but got horizon=0"
     ):
         future_time_grid(last, "h", 0)
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        (360, ["hour", "weekday"]),  # ETTh1's training year: month and dayofyear seen once
+        (3 * 365, ["hour", "weekday", "month", "dayofyear"]),
+        (14, ["hour", "weekday"]),  # two weeks
+        (10, ["hour"]),
+        (1, []),  # not even two days: no daily or weekly cycle repeats
+    ],
+)
+def test_auto_keeps_only_features_whose_cycle_repeats_in_the_span(
+    days: int, expected: list[str]
+) -> None:
+    span = days * 24 * 3600 * 10**9
+    assert resolve_calendar_features("h", "auto", span_ns=span) == expected
+    assert resolve_calendar_features("h", ["month"], span_ns=span) == ["month"]  # asked for

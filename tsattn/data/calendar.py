@@ -43,6 +43,7 @@ CALENDAR_FEATURES: dict[str, str] = {
 }
 
 _HOUR = 3600 * 10**9
+_YEAR = 365.25 * NS_PER_DAY
 # (bound, features): the first row whose bound exceeds the frequency's step applies. A feature
 # is chosen when it changes between consecutive steps but repeats within the data's span.
 _AUTO: list[tuple[int, list[str]]] = [
@@ -53,15 +54,28 @@ _AUTO: list[tuple[int, list[str]]] = [
     (89 * NS_PER_DAY, ["month"]),
     (365 * NS_PER_DAY, ["quarter"]),
 ]
+# One cycle of each feature; "auto" keeps a feature only if the training span holds this many.
+_PERIOD_NS: dict[str, float] = {
+    "minute": _HOUR, "hour": NS_PER_DAY, "weekday": 7 * NS_PER_DAY, "day": 30.44 * NS_PER_DAY,
+    "dayofyear": _YEAR, "weekofyear": _YEAR, "month": _YEAR, "quarter": _YEAR,
+}  # fmt: skip
+AUTO_MIN_CYCLES = 2
 
 
 def resolve_calendar_features(
-    freq: str, requested: Literal["auto"] | Sequence[str] | None
+    freq: str, requested: Literal["auto"] | Sequence[str] | None, span_ns: int | None = None
 ) -> list[str]:
     """The calendar features to use: "auto" picks those that vary at `freq`; None means none.
 
+    With the training data's time span, "auto" also drops features seen for fewer than
+    `AUTO_MIN_CYCLES` cycles: a month feature fitted on one year can only tell the months of that
+    year apart, which is memorising the training period, not learning a season (on ETTh1's
+    12-month training split it cost MSE 0.387 -> 0.421, benchmarks/README.md).
+
     >>> resolve_calendar_features("h", "auto")
     ['hour', 'weekday', 'month', 'dayofyear']
+    >>> resolve_calendar_features("h", "auto", span_ns=360 * 24 * 3600 * 10**9)
+    ['hour', 'weekday']
     """
     if requested is None:
         return []
@@ -72,7 +86,10 @@ def resolve_calendar_features(
                 f"calendar={requested!r}; valid names: {list(CALENDAR_FEATURES)}."
             )
         step = nominal_step_ns(parse_freq(freq))
-        return next((list(names) for bound, names in _AUTO if step < bound), [])
+        names = next((list(names) for bound, names in _AUTO if step < bound), [])
+        if span_ns is None:
+            return names
+        return [n for n in names if span_ns >= AUTO_MIN_CYCLES * _PERIOD_NS[n]]
     names = list(requested)
     unknown = [name for name in names if name not in CALENDAR_FEATURES]
     if unknown:

@@ -30,8 +30,8 @@ def config_dict(forecaster: Any) -> dict[str, Any]:
     """The full resolved configuration: validated config if the model offers it, else params."""
     config = getattr(forecaster, "config", None)
     if callable(config):
-        dumped: dict[str, Any] = config().model_dump(mode="json")
-        return dumped
+        resolved: dict[str, Any] = config().resolved()
+        return resolved
     params: dict[str, Any] = forecaster.get_params(deep=False)
     return params
 
