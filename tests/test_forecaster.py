@@ -131,6 +131,24 @@ def test_interpret_returns_tidy_causal_weights_summing_to_one() -> None:
     assert every["origin"].nunique() == len(range(0, len(val) - 12 - 4 + 1, 5))
 
 
+def test_interpret_gives_each_target_of_a_channel_independent_model_its_own_weights() -> None:
+    train, val = split(wide_frame(160), 120)
+    fc = tiny(target=["y", "x"], channel_independent=True).fit(train, val_df=val)
+    mean = fc.interpret(val)
+    per_target = {name: fc.interpret(val, target=name) for name in ("y", "x")}
+    keys = ["origin", "step", "source_time"]
+    for frame in per_target.values():
+        pd.testing.assert_frame_equal(frame[keys], mean[keys])
+        np.testing.assert_allclose(frame.groupby("step")["weight"].sum(), 1.0, rtol=1e-5)
+    y, x = per_target["y"]["weight"].to_numpy(), per_target["x"]["weight"].to_numpy()
+    assert not np.allclose(y, x)
+    np.testing.assert_allclose((y + x) / 2, mean["weight"], rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match=r"target='z' is not one of this model's targets"):
+        fc.interpret(val, target="z")
+    mixing = tiny(target=["y", "x"], channel_independent=False).fit(train, val_df=val)
+    pd.testing.assert_frame_equal(mixing.interpret(val, target="x"), mixing.interpret(val))
+
+
 def test_backtest_and_evaluate_agree_on_every_origin() -> None:
     train, val = split(wide_frame(160), 120)
     fc = tiny().fit(train)

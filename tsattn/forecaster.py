@@ -192,17 +192,26 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         kind: Literal["temporal", "input"] = "temporal",
         origins: Origins = "last",
         stride: int = 1,
+        target: str | None = None,
     ) -> pd.DataFrame:
         """Tidy attention weights: one row per (series, origin, step, source time[, head]).
 
         `origins="last"` explains the forecast after each series' end; `"all"` every window
-        inside `df` (every `stride` steps), as a backtest would see them.
+        inside `df` (every `stride` steps), as a backtest would see them. A channel-independent
+        model attends separately for each target: `target` names the one whose temporal attention
+        to return, and without it the weights are their mean over the targets. A channel-mixing
+        model has one attention for all targets, which any `target` returns.
         """
-        if origins == "last":
-            outputs, panel = self._run_last(df, future_df, attention=True)
-        else:
-            outputs, panel = self._run_all(df, stride=stride, attention=True)
         prep = self._fitted()
+        if target is not None and target not in prep.target_names:
+            raise ValueError(
+                f"target={target!r} is not one of this model's targets {list(prep.target_names)}"
+            )
+        channel = None if target is None else list(prep.target_names).index(target)
+        if origins == "last":
+            outputs, panel = self._run_last(df, future_df, attention=True, channel=channel)
+        else:
+            outputs, panel = self._run_all(df, stride=stride, attention=True, channel=channel)
         if kind == "input":
             return input_attention_frame(outputs, panel, prep)
         return temporal_attention_frame(outputs, panel, prep)
@@ -229,26 +238,30 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         return evaluation_metrics(outputs, panel, prep, point_index=point_index, scale=scale)
 
     def _run_last(
-        self, df: pd.DataFrame, future_df: pd.DataFrame | None, *, attention: bool
+        self, df: pd.DataFrame, future_df: pd.DataFrame | None, *, attention: bool,
+        channel: int | None = None,
     ) -> tuple[NetworkOutputs, Any]:
         prep = self._fitted()
         panel = prep.transform(df, role="df", for_prediction=True)
         dataset = prep.prediction_dataset(panel, future_df)
-        return self._run(dataset, attention), panel
+        return self._run(dataset, attention, channel), panel
 
-    def _run_all(self, df: pd.DataFrame, *, stride: int, attention: bool) -> tuple[Any, Any]:
+    def _run_all(
+        self, df: pd.DataFrame, *, stride: int, attention: bool, channel: int | None = None
+    ) -> tuple[Any, Any]:
         prep = self._fitted()
         panel = prep.transform(df, role="df")
         dataset = prep.window_dataset(panel, stride=stride)
-        return self._run(dataset, attention), panel
+        return self._run(dataset, attention, channel), panel
 
-    def _run(self, dataset: Any, attention: bool) -> NetworkOutputs:
+    def _run(self, dataset: Any, attention: bool, channel: int | None = None) -> NetworkOutputs:
         return run_network(
             self.network_,
             dataset,
             batch_size=max(self.batch_size, 256),
             accelerator=self.accelerator,
             return_attention=attention,
+            attention_target=channel,
         )
 
     def _fitted(self) -> FramePreprocessor:

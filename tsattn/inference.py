@@ -39,8 +39,12 @@ def run_network(
     batch_size: int,
     accelerator: str = "auto",
     return_attention: bool = False,
+    attention_target: int | None = None,
 ) -> NetworkOutputs:
-    """Run `network` over every window of `dataset` in order, without a Trainer's overhead."""
+    """Run `network` over every window of `dataset` in order, without a Trainer's overhead.
+
+    `attention_target` selects one target's temporal attention (see `AttentionSeq2Seq.forward`).
+    """
     device = inference_device(accelerator)
     network = network.to(device).eval()
     parts: dict[str, list[np.ndarray]] = {}
@@ -48,7 +52,8 @@ def run_network(
     for start in range(0, total, batch_size):
         batch = dataset.__getitems__(list(range(start, min(start + batch_size, total))))
         out = network(
-            batch["past"].to(device), batch["future"].to(device), return_attention=return_attention
+            batch["past"].to(device), batch["future"].to(device),
+            return_attention=return_attention, attention_target=attention_target,
         )
         pieces = {
             "prediction": out.prediction,

@@ -49,6 +49,37 @@ def test_channels_share_one_network() -> None:
     torch.testing.assert_close(out_swapped[:, :, [1, 0, 2]], out)
 
 
+@pytest.mark.parametrize("attention", ["additive", "multihead"])
+def test_each_target_has_its_own_attention_and_the_default_is_their_mean(attention: str) -> None:
+    """Target c's weights follow target c's history: swapping channels 0 and 1 swaps them."""
+    net = _net(channel_independent=True, attention=attention, num_heads=2, segment_length=3)
+    past, future = torch.randn(B, L, V), torch.randn(B, H, F)
+    swapped = past[..., [1, 0, 2, 3]]
+
+    def weights(x: torch.Tensor, target: int | None) -> torch.Tensor:
+        out = net(x, future, return_attention=True, attention_target=target)
+        return out.temporal_attention  # -> (B, N, H, L)
+
+    per_target = torch.stack([weights(past, c) for c in range(C)])  # -> (C, B, N, H, L)
+    torch.testing.assert_close(weights(swapped, 0), per_target[1])
+    torch.testing.assert_close(weights(swapped, 1), per_target[0])
+    torch.testing.assert_close(weights(past, None), per_target.mean(0))
+    assert not torch.allclose(per_target[0], per_target[1])  # distinct histories, distinct weights
+    heads = 2 if attention == "multihead" else 1
+    torch.testing.assert_close(per_target.sum(-1), torch.ones(C, B, heads, H))
+    with pytest.raises(ValueError, match="attention_target must index one of the 3 targets"):
+        weights(past, C)
+
+
+def test_a_channel_mixing_network_has_one_attention_for_every_target() -> None:
+    net = _net(attention="general")
+    past, future = torch.randn(B, L, V), torch.randn(B, H, F)
+    shared = net(past, future, return_attention=True).temporal_attention
+    for c in range(C):
+        out = net(past, future, return_attention=True, attention_target=c)
+        torch.testing.assert_close(out.temporal_attention, shared)
+
+
 def test_segment_weights_are_spread_evenly_over_each_segment() -> None:
     S = 4
     net = _net(segment_length=S, attention="general")

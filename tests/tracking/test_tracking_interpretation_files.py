@@ -84,3 +84,21 @@ def test_heatmap_axes_carry_real_timestamps(make_temporal: Callable[..., pd.Data
 def test_model_without_attention_writes_a_note(tmp_path: Path) -> None:
     files = write_interpretation(tmp_path, None, None)
     assert files.all() == [] and "attention='none'" in files.notes[0]
+
+
+def test_a_channel_independent_run_is_interpreted_through_the_plotted_target(fit_kit) -> None:
+    """The heatmaps draw the first target's history, so they must show that target's attention,
+    not the mean over the targets that a channel-independent model averages by default."""
+    from tsattn.tracking.interpretation_source import interpretation_inputs
+
+    train, val = fit_kit.train_val()
+    forecaster = fit_kit.forecaster(
+        target=["OT", "load"], past_covariates=[], input_attention=False,
+        channel_independent=True,
+    ).fit(train, val_df=val)
+    inputs = interpretation_inputs(forecaster, val)
+    assert inputs.target == "OT" and inputs.history is not None
+    own = forecaster.interpret(val, origins="all", target="OT")
+    pd.testing.assert_frame_equal(inputs.temporal, own)
+    assert not np.allclose(own["weight"], forecaster.interpret(val, origins="all")["weight"])
+    assert any("first target, 'OT'" in note for note in inputs.notes)

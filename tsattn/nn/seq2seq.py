@@ -6,7 +6,8 @@ nothing after the forecast origin, so no weight can fall on the future by constr
 Two options change what one recurrent pass sees, not what the network returns:
 - `channel_independent`: each target channel (with the shared non-target variables) is its own
   sequence through one shared encoder-decoder, as in PatchTST; mixing channels overfits on small
-  multivariate sets such as ETTh1. Temporal attention is then averaged over the channels.
+  multivariate sets such as ETTh1. Each channel then has its own temporal attention:
+  `attention_target=c` returns channel c's, and the default their mean over the channels.
 - `segment_length` S > 1: the encoder steps over segments (see `Encoder`); each segment's
   attention weight is spread evenly over its S timesteps, so weights stay (B, N, H, L).
 """
@@ -82,15 +83,23 @@ class AttentionSeq2Seq(nn.Module):
             )
 
     def forward(self, past: Tensor, future: Tensor | None = None,
-                return_attention: bool = False) -> ForecastOutput:
+                return_attention: bool = False,
+                attention_target: int | None = None) -> ForecastOutput:
         """Forecast H steps from a past window and the known-future features.
 
         past: (B, L, V), the first C variables being the targets; future: (B, H, F) or None when
-        F = 0. Attention tensors are returned only when `return_attention` is True.
+        F = 0. Attention tensors are returned only when `return_attention` is True;
+        `attention_target` picks one target's temporal attention in a channel-independent
+        network (a channel-mixing one has a single attention for every target).
         """
         # B batch, L lookback, H horizon, V variables, F known-future features, C targets,
         # D hidden, N heads, Q quantiles
         self._check_shapes(past, future)
+        if attention_target is not None and not 0 <= attention_target < self.config.n_targets:
+            raise ValueError(
+                f"attention_target must index one of the {self.config.n_targets} targets, "
+                f"but got {attention_target}"
+            )
         if future is not None and future.size(-1) == 0:
             future = None
         x = past
@@ -98,7 +107,9 @@ class AttentionSeq2Seq(nn.Module):
             x, mean, std = self.revin.normalize(x)  # -> (B, L, V), (B, 1, C), (B, 1, C)
         # taken before input attention reweights it: the autoregressive decoder's first feedback
         x_targets = x[:, :, : self.config.n_targets]  # -> (B, L, C), the scale of predictions
-        prediction, temporal_weights, input_weights = self._recurrent(x, future, return_attention)
+        prediction, temporal_weights, input_weights = self._recurrent(
+            x, future, return_attention, attention_target
+        )
         if self.highway is not None:
             targets = x_targets.transpose(1, 2)  # -> (B, C, L)
             linear = self.highway(targets).transpose(1, 2)  # -> (B, H, C)
@@ -109,7 +120,8 @@ class AttentionSeq2Seq(nn.Module):
             return ForecastOutput(prediction)
         return ForecastOutput(prediction, temporal_weights, input_weights)
 
-    def _recurrent(self, x: Tensor, future: Tensor | None, return_attention: bool
+    def _recurrent(self, x: Tensor, future: Tensor | None, return_attention: bool,
+                   attention_target: int | None = None
                    ) -> tuple[Tensor, Tensor | None, Tensor | None]:
         """Input attention, encoder and decoder; per channel when channel-independent.
 
@@ -134,8 +146,11 @@ class AttentionSeq2Seq(nn.Module):
             prediction = prediction.view(B, C, cfg.horizon, Q).transpose(1, 2)
         if temporal_weights is None or not return_attention:
             return prediction, None, input_weights
-        if cfg.channel_independent:  # (B*C, N, H', L') -> (B, N, H', L')
-            temporal_weights = temporal_weights.view(B, C, *temporal_weights.shape[1:]).mean(1)
+        if cfg.channel_independent:  # (B*C, N, H', L') -> (B, C, N, H', L') -> (B, N, H', L')
+            per_target = temporal_weights.view(B, C, *temporal_weights.shape[1:])
+            temporal_weights = (
+                per_target.mean(1) if attention_target is None else per_target[:, attention_target]
+            )
         temporal_weights = self.decoder.step_weights(temporal_weights)  # -> (B, N, H, L')
         if cfg.segment_length > 1:
             S = cfg.segment_length

@@ -8,7 +8,7 @@ artifacts, so a profile built from a sample is never mistaken for the full set.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -25,24 +25,40 @@ class InterpretationInputs:
     history: pd.DataFrame | None
     target: str | None
     stride: int
+    notes: list[str] = field(default_factory=list)
 
 
 def interpretation_inputs(
     forecaster: Any, frame: pd.DataFrame, *, max_origins: int = 500
 ) -> InterpretationInputs:
-    """Interpret every window of `frame` (sampled by a stride above `max_origins` windows)."""
+    """Interpret every window of `frame` (sampled by a stride above `max_origins` windows).
+
+    The heatmaps draw the first target's history, so a channel-independent model, which attends
+    separately per target, is interpreted through that target's own attention.
+    """
     stride = _stride(forecaster, frame, max_origins)
+    targets = forecaster.target
+    target = targets if isinstance(targets, str) else list(targets)[0]
+    network = getattr(getattr(forecaster, "network_", None), "config", None)
+    per_target = bool(getattr(network, "channel_independent", False)) and (
+        getattr(network, "n_targets", 1) > 1
+    )
+    notes = []
     temporal = None
     if getattr(forecaster, "attention", "none") != "none":
-        temporal = forecaster.interpret(frame, kind="temporal", origins="all", stride=stride)
+        temporal = forecaster.interpret(frame, kind="temporal", origins="all", stride=stride,
+                                        target=target if per_target else None)
+        if per_target:
+            notes.append(
+                f"channel-independent model: temporal attention is that of the first target, "
+                f"{target!r}; Forecaster.interpret(df, target=...) gives any other's"
+            )
     inputs = None
     if getattr(forecaster, "input_attention", False):
         inputs = forecaster.interpret(frame, kind="input", origins="all", stride=stride)
-    targets = forecaster.target
-    target = targets if isinstance(targets, str) else list(targets)[0]
     series_labels = temporal["series"].unique() if temporal is not None else []
     history = _history(forecaster, frame, target, series_labels)
-    return InterpretationInputs(temporal, inputs, history, target, stride)
+    return InterpretationInputs(temporal, inputs, history, target, stride, notes)
 
 
 def _stride(forecaster: Any, frame: pd.DataFrame, max_origins: int) -> int:

@@ -140,7 +140,8 @@ class FitSession:
                     freq=_fitted_freq(forecaster),
                     windows=self.interpretation_windows,
                 )
-                (Path(tmp) / "README.txt").write_text(_readme(files.notes, inputs.stride))
+                notes = [*inputs.notes, *files.notes]
+                (Path(tmp) / "README.txt").write_text(_readme(notes, inputs.stride))
                 mlflow.log_artifacts(tmp, "interpretation")
         except Exception as err:  # attention plots must not cost the user a trained model
             mlflow.set_tag("tsattn.interpretation_error", str(err)[:5000])
