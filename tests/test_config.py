@@ -65,12 +65,14 @@ def test_a_single_target_name_becomes_a_list() -> None:
 @pytest.mark.parametrize(
     ("params", "revin", "independent", "segment"),
     [
-        ({}, True, True, 24),  # targets only, lookback 96: four segments of a day
-        ({"past_covariates": ["load"]}, False, True, 24),  # a covariate's effect is absolute
-        ({"future_covariates": ["price"]}, False, True, 24),
-        ({"input_attention": True}, True, False, 24),  # weighs variables against each other
-        ({"lookback": 48}, True, True, 12),  # at least four segments
+        ({}, True, True, 6),  # lookback 96, horizon 24: four queries of 6 steps
+        ({"horizon": 96}, True, True, 24),  # four segments of a day
+        ({"past_covariates": ["load"]}, False, True, 6),  # a covariate's effect is absolute
+        ({"future_covariates": ["price"]}, False, True, 6),
+        ({"input_attention": True}, True, False, 6),  # weighs variables against each other
+        ({"lookback": 48, "horizon": 96}, True, True, 12),  # at least four segments
         ({"lookback": 10}, True, True, 2),
+        ({"horizon": 7}, True, True, 1),  # fewer than 8 steps: one query per step
         ({"lookback": 97}, True, True, 1),  # prime: only single steps divide it
         ({"revin": False, "channel_independent": False, "segment_length": 8}, False, False, 8),
     ],

@@ -201,7 +201,7 @@ def test_forecaster_defaults_match_the_config_defaults() -> None:
 
 def test_auto_architecture_is_resolved_at_fit_and_kept_by_save(tmp_path) -> None:
     train, val = split(wide_frame(160), 120)
-    fc = tiny(target=["y", "x"]).fit(train, val_df=val)  # two targets, no covariate
+    fc = tiny(target=["y", "x"], horizon=12).fit(train, val_df=val)  # two targets, no covariate
     network = fc.network_.config
     assert (network.revin, network.channel_independent, network.segment_length) == (True, True, 3)
     assert (fc.revin, fc.channel_independent, fc.segment_length) == ("auto", "auto", "auto")

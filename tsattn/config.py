@@ -32,6 +32,7 @@ Decoder = Literal["direct", "autoregressive"]
 Loss = Literal["auto", "mse", "mae", "huber", "pinball"]
 Scheduler = Literal["none", "plateau", "cosine"]
 # segment_length="auto": segments of at most this many steps, and at least this many segments
+# in the lookback and decoder queries over the horizon
 AUTO_SEGMENT_MAX, AUTO_SEGMENTS_MIN = 24, 4
 
 
@@ -125,12 +126,14 @@ class ForecasterConfig(_Strict):
 
     @property
     def resolved_segment_length(self) -> int:
-        """"auto" means the longest segment that divides `lookback`, is at most 24 steps and
-        leaves at least 4 of them: SegRNN's day of hourly steps, a short recurrence, yet some
-        segments for attention to choose between. Set 1 for per-timestep attention."""
+        """"auto" means the longest segment of at most 24 steps that divides `lookback` into at
+        least 4 segments and splits `horizon` into at least 4 queries: SegRNN's day of hourly
+        steps and a short recurrence, yet segments for attention to choose between and forecast
+        steps whose attention can differ. Set 1 for single-step attention."""
         if self.segment_length != "auto":
             return self.segment_length
-        longest = min(AUTO_SEGMENT_MAX, self.lookback // AUTO_SEGMENTS_MIN)
+        longest = min(AUTO_SEGMENT_MAX, self.lookback // AUTO_SEGMENTS_MIN,
+                      self.horizon // AUTO_SEGMENTS_MIN)
         return max(s for s in range(1, max(longest, 1) + 1) if self.lookback % s == 0)
 
     def resolved(self) -> dict[str, Any]:
