@@ -35,6 +35,9 @@ def _ram_gib() -> float:
     return float("nan")
 
 
+_OWN_OUTPUTS = (":(exclude)benchmarks/results", ":(exclude)benchmarks/README.md")
+
+
 def _git(*args: str) -> str:
     try:
         out = subprocess.run(
@@ -82,7 +85,9 @@ def current_rss_mb() -> float:
 def describe() -> dict[str, object]:
     """The machine block every results JSON carries."""
     commit = _git("rev-parse", "HEAD")
-    dirty = _git("status", "--porcelain", "--untracked-files=no")
+    # the benchmarks' own outputs are not code: a second benchmark run after a first one that
+    # wrote its table is still measuring the commit
+    dirty = _git("status", "--porcelain", "--untracked-files=no", "--", ".", *_OWN_OUTPUTS)
     return {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "git_commit": commit if commit else "unknown",
