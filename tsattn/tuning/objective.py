@@ -62,14 +62,20 @@ class Objective:
             "track": False,
         }
         # The run opens before anything can fail, so every trial (even an invalid combination)
-        # has its nested run with the configuration it was asked to train.
-        intended = {**self.experiment.forecaster.model_dump(mode="json"), **params, **hardware}
+        # has its nested run: with what will train ("auto" resolved, as a tracked fit logs it),
+        # or, for an invalid combination, with what it was asked to train.
+        config = _validated_or_error(self.experiment.forecaster, params, hardware)
+        intended = (
+            config.resolved() if isinstance(config, ForecasterConfig)
+            else {**self.experiment.forecaster.model_dump(mode="json"), **params, **hardware}
+        )
         runs: AbstractContextManager[list[Any]] = (
             trial_run(self.tracking, trial, intended) if self.tracking else nullcontext([])
         )
         try:
             with runs as callbacks:
-                config = trial_forecaster_config(self.experiment.forecaster, params, **hardware)
+                if isinstance(config, ConfigError):
+                    raise config
                 return self._fit(trial, config, callbacks)
         except optuna.TrialPruned:
             raise
@@ -91,6 +97,17 @@ class Objective:
         trial.set_user_attr("epochs", int(len(forecaster.history_)))
         trial.set_user_attr("best_epoch", epoch)
         return value
+
+
+def _validated_or_error(
+    base: ForecasterConfig, params: dict[str, Any], hardware: dict[str, Any]
+) -> ForecasterConfig | ConfigError:
+    """The trial's config, or the error that says why the combination is invalid (raised later,
+    inside the trial's run, so the run records it)."""
+    try:
+        return trial_forecaster_config(base, params, **hardware)
+    except ConfigError as err:
+        return err
 
 
 def best_epoch(history: pd.DataFrame, settings: TuneSettings) -> tuple[float, int]:
