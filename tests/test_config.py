@@ -67,8 +67,8 @@ def test_a_single_target_name_becomes_a_list() -> None:
     [
         ({}, True, True, 6),  # lookback 96, horizon 24: four queries of 6 steps
         ({"horizon": 96}, True, True, 24),  # four segments of a day
-        ({"past_covariates": ["load"]}, False, True, 6),  # a covariate's effect is absolute
-        ({"future_covariates": ["price"]}, False, True, 6),
+        ({"past_covariates": ["load"]}, True, True, 6),  # covariates keep RevIN on
+        ({"future_covariates": ["price"]}, True, True, 6),
         ({"input_attention": True}, True, False, 6),  # weighs variables against each other
         ({"lookback": 48, "horizon": 96}, True, True, 12),  # at least four segments
         ({"lookback": 10}, True, True, 2),

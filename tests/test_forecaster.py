@@ -208,8 +208,9 @@ def test_auto_architecture_is_resolved_at_fit_and_kept_by_save(tmp_path) -> None
     loaded = Forecaster.load(fc.save(tmp_path / "model"))
     assert loaded.network_.config == network
     pd.testing.assert_frame_equal(loaded.predict(val), fc.predict(val))
-    with_covariate = tiny(past_covariates=["x"]).fit(train, val_df=val)
-    assert with_covariate.network_.config.revin is False
+    with_covariate = tiny(past_covariates=["x"], input_attention=True).fit(train, val_df=val)
+    assert (with_covariate.network_.config.revin,
+            with_covariate.network_.config.channel_independent) == (True, False)
 
 
 def test_loading_and_predicting_never_import_lightning(tmp_path) -> None:

@@ -29,6 +29,7 @@ def planted() -> tuple[Forecaster, object]:
         hidden_size=32,
         attention="additive",
         segment_length=1,  # per-timestep attention: the lag is read at single-step resolution
+        revin=False,  # the driver acts in absolute units, which per-window rescaling hides
         input_attention=True,
         learning_rate=3e-3,
         batch_size=32,

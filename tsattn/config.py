@@ -109,12 +109,13 @@ class ForecasterConfig(_Strict):
 
     @property
     def resolved_revin(self) -> bool:
-        """"auto" means RevIN when the targets' own history is the only data input: levels drift
-        and a window's own statistics carry them. A covariate's effect is in absolute units that
-        per-window rescaling of the targets would break (benchmarks/README.md, "Defaults")."""
+        """"auto" means RevIN, with or without covariates: levels drift and a window's own
+        statistics carry them. ETTh1's OT forecast from the six loads scored MSE 0.059 with it and
+        0.554 without. Set False when a covariate acts on the targets in absolute units, which
+        per-window rescaling hides (benchmarks/README.md, "Defaults")."""
         if self.revin != "auto":
             return self.revin
-        return not (self.past_covariates or self.future_covariates)
+        return True
 
     @property
     def resolved_channel_independent(self) -> bool:

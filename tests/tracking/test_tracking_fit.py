@@ -49,10 +49,10 @@ def test_one_finished_run_with_full_config_and_data_facts(tracked: dict[str, Any
             assert key in params, f"param {key} not logged"
     assert params["lookback"] == "8" and params["horizon"] == "3" and params["seed"] == "0"
     assert params["target"] == '["OT"]' and params["hidden_size"] == "8"
-    # "auto" settings are logged as what trained (a covariate turns RevIN off; input attention
-    # needs the channels mixed; horizon 3 leaves room only for single-step queries)
+    # "auto" settings are logged as what trained (RevIN on; input attention needs the channels
+    # mixed; horizon 3 leaves room only for single-step queries)
     assert (params["revin"], params["channel_independent"], params["segment_length"]) == (
-        "False", "False", "1"
+        "True", "False", "1"
     )
     assert params["loss"] == "mse"
     assert params["data.train.rows"] == "150"

@@ -60,11 +60,11 @@ def test_two_workers_share_one_study_prune_resume_and_register(
         assert run.info.status == "FINISHED"
         assert run.data.params["optuna.cell"] == trial.params["cell"]
         assert run.data.params["cell"] == trial.params["cell"]
-        # "auto" settings are logged as what trained (a covariate turns RevIN off; horizon 2
-        # leaves room only for single-step queries), as a tracked fit logs them
+        # "auto" settings are logged as what trained (RevIN on, one channel, horizon 2 leaves
+        # room only for single-step queries), as a tracked fit logs them
         params = run.data.params
         assert (params["revin"], params["channel_independent"], params["segment_length"]) == (
-            "False", "True", "1"
+            "True", "True", "1"
         )
         assert params["loss"] == "mse"
         history = client.get_metric_history(run.info.run_id, "val_loss")
