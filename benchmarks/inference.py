@@ -85,8 +85,8 @@ def _markdown(rows: list[dict[str, object]], params: dict[str, object]) -> str:
         "## B4 batch inference\n\n"
         f"{params['n_series']:,} series x {params['history_steps']} rows of history (target + 3 "
         "past covariates, parquet) → the next 24 steps, from a model saved to disk (the default "
-        "Forecaster with hidden 64: LSTM, Luong (general) attention, lookback 96 read in segments "
-        "of 6). Each path runs in a fresh process; wall "
+        "Forecaster with hidden 64: LSTM, Luong (general) attention, RevIN, channel-independent, "
+        "lookback 96 read in segments of 6). Each path runs in a fresh process; wall "
         "time from spawn to exit, so interpreter start and imports count. Medians of the "
         "repeats.\n\n"
         + markdown_table(rows, columns)
