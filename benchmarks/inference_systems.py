@@ -16,9 +16,9 @@ COVARIATES = ["c1", "c2", "c3"]
 
 
 def prepare(workdir: str, n_series: int, history_steps: int) -> dict[str, object]:
-    """Train the job's model (the defaults: LSTM, Luong attention, RevIN, segments of 6; lookback 96,
-    horizon 24) and save it; write the last ``history_steps`` rows of each of the ``n_series``
-    series as the job's input.
+    """Train the job's model (the defaults: LSTM, Luong attention, RevIN, segments of 6;
+    lookback 96, horizon 24) and save it; write the last ``history_steps`` rows of each of the
+    ``n_series`` series as the job's input.
 
     Scaling statistics are per series, so the model is fitted on every series it will forecast,
     as a scheduled job's model is; one window per series and one epoch keep this step cheap (its

@@ -213,6 +213,15 @@ def test_auto_architecture_is_resolved_at_fit_and_kept_by_save(tmp_path) -> None
             with_covariate.network_.config.channel_independent) == (True, False)
 
 
+def test_calendar_features_are_off_unless_asked_for() -> None:
+    train, val = split(wide_frame(160), 120)  # hourly: 'auto' finds the hour cycle repeating
+    defaults = {k: v for k, v in TINY.items() if k != "calendar_features"}
+    plain = Forecaster(target=["y"], time_col="date", **defaults).fit(train, val_df=val)
+    assert plain.calendar_features == "none" and plain.network_.config.n_future == 0
+    auto = Forecaster(target=["y"], time_col="date", calendar_features="auto", **defaults)
+    assert auto.fit(train, val_df=val).network_.config.n_future == 2  # hour sin and cos
+
+
 def test_loading_and_predicting_never_import_lightning(tmp_path) -> None:
     """Scheduled jobs load and forecast in a fresh process: Lightning's seconds of import
     are for training only."""

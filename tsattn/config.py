@@ -51,7 +51,9 @@ class ForecasterConfig(_Strict):
     id_col: str | None = None
     past_covariates: list[str] = Field(default_factory=list)
     future_covariates: list[str] = Field(default_factory=list)
-    calendar_features: Literal["auto", "none"] | list[str] = "auto"
+    # none: the lookback already shows the short cycles, and calendar inputs cost accuracy in
+    # every case measured (benchmarks/README.md, "Defaults"); "auto" or names opt in
+    calendar_features: Literal["auto", "none"] | list[str] = "none"
     freq: str | None = None
     fill_missing: Literal["raise", "ffill", "interpolate"] = "raise"
     constant_columns: Literal["raise", "keep"] = "raise"

@@ -47,7 +47,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         id_col: str | None = None,
         past_covariates: list[str] | None = None,
         future_covariates: list[str] | None = None,
-        calendar_features: Literal["auto", "none"] | list[str] = "auto",
+        calendar_features: Literal["auto", "none"] | list[str] = "none",
         freq: str | None = None,
         fill_missing: Literal["raise", "ffill", "interpolate"] = "raise",
         constant_columns: Literal["raise", "keep"] = "raise",
