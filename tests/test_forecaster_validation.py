@@ -85,6 +85,13 @@ def test_panel_errors_name_the_series() -> None:
         Forecaster(target="y", time_col="time", id_col="id", lookback=8, horizon=2).fit(frame)
 
 
+def test_history_too_short_to_forecast_says_how_many_rows_it_needs() -> None:
+    fc = forecaster().fit(wide_frame(120))
+    assert len(fc.predict(wide_frame(120).iloc[-12:])) == 4  # a lookback of history is enough
+    with pytest.raises(DataValidationError, match=r"has 11 rows, fewer than the 12 needed"):
+        fc.predict(wide_frame(120).iloc[-11:])
+
+
 def test_unsorted_time_is_sorted_with_a_warning() -> None:
     frame = wide_frame(120)
     shuffled = frame.sample(frac=1.0, random_state=0)

@@ -234,7 +234,7 @@ REFUSALS: list[tuple[str, Mutation, dict[str, object], str]] = [
         "too short",
         lambda df: df,
         {"min_length": 6},
-        "series 'b' has 5 rows, fewer than min_length=6 (lookback + horizon)",
+        "series 'b' has 5 rows, fewer than the 6 needed (lookback + horizon to train or score",
     ),
     (
         "constant",

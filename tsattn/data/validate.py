@@ -347,7 +347,7 @@ def _check_min_length(lengths: np.ndarray, series_ids: np.ndarray, min_length: i
     if short.any():
         first = int(np.argmax(short))
         raise DataValidationError(
-            f"series {series_ids[first]!r} has {lengths[first]} rows, fewer than {min_length=} "
-            f"(lookback + horizon); {int(short.sum())} series are this short. Drop them or shorten "
-            "lookback/horizon."
+            f"series {series_ids[first]!r} has {lengths[first]} rows, fewer than the {min_length} "
+            "needed (lookback + horizon to train or score, lookback to forecast); "
+            f"{int(short.sum())} series are this short. Drop them or shorten lookback/horizon."
         )
