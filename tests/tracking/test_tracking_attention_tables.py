@@ -100,3 +100,20 @@ def test_missing_columns_are_named(temporal: pd.DataFrame) -> None:
         tables.lag_profile(temporal.drop(columns=["lag", "weight"]))
     with pytest.raises(TrackingError, match="empty"):
         tables.lag_profile(temporal.iloc[:0])
+
+
+def test_lag_profile_by_target_profiles_each_target_on_its_own(
+    make_temporal: Callable[..., pd.DataFrame],
+) -> None:
+    daily = make_temporal(lookback=48, horizon=6, origins=4, seed=1)
+    recent = daily.assign(weight=np.where(daily["lag"] == 0, 1.0, 0.0))  # all on the origin
+    table = tables.lag_profile_by_target({"OT": daily, "load": recent})
+    assert table.columns[0] == "target" and table["target"].unique().tolist() == ["OT", "load"]
+    for name, frame in (("OT", daily), ("load", recent)):
+        own = table[table["target"] == name].drop(columns="target").reset_index(drop=True)
+        pd.testing.assert_frame_equal(own, tables.lag_profile(frame))
+    grid = tables.lift_by_target_grid(table)
+    assert grid.index.tolist() == ["OT", "load"] and grid.columns[0] == 47  # oldest lag first
+    assert grid.loc["load", 0] == pytest.approx(48.0) and grid.loc["load", 1] == 0.0
+    with pytest.raises(TrackingError, match="no per-target"):
+        tables.lag_profile_by_target({})

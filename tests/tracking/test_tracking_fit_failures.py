@@ -84,6 +84,22 @@ def test_embedded_default_store_records_fit_without_server(
     pd.testing.assert_frame_equal(model.predict(val), forecaster.predict(val))
 
 
+def test_channel_independent_run_logs_each_targets_lag_profile(
+    tmp_path: Path, fit_kit: SimpleNamespace
+) -> None:
+    train, val = fit_kit.train_val()
+    fit_kit.forecaster(
+        target=["OT", "load"], past_covariates=[], input_attention=False,
+        channel_independent=True, max_epochs=1, track=True,
+    ).fit(train, val_df=val)
+    folder = next((tmp_path / "mlartifacts").rglob("interpretation"))
+    profile = pd.read_csv(folder / "lag_profile_by_target.csv")
+    assert profile["target"].unique().tolist() == ["OT", "load"]
+    assert (folder / "lag_profile_by_target.png").stat().st_size > 0
+    readme = (folder / "README.txt").read_text()
+    assert "first target, 'OT'" in readme and "lag_profile_by_target" in readme
+
+
 def test_model_that_cannot_be_logged_is_saved_locally_and_named(
     server_env: str, fit_kit: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
+from tsattn.tracking import attention_tables as tables
 from tsattn.tracking.attention_plots import plot_window_heatmap
 from tsattn.tracking.attention_tables import window_matrix
 from tsattn.tracking.interpretation import write_interpretation
@@ -86,7 +87,9 @@ def test_model_without_attention_writes_a_note(tmp_path: Path) -> None:
     assert files.all() == [] and "attention='none'" in files.notes[0]
 
 
-def test_a_channel_independent_run_is_interpreted_through_the_plotted_target(fit_kit) -> None:
+def test_a_channel_independent_run_is_interpreted_through_the_plotted_target(
+    fit_kit, tmp_path: Path
+) -> None:
     """The heatmaps draw the first target's history, so they must show that target's attention,
     not the mean over the targets that a channel-independent model averages by default."""
     from tsattn.tracking.interpretation_source import interpretation_inputs
@@ -102,3 +105,14 @@ def test_a_channel_independent_run_is_interpreted_through_the_plotted_target(fit
     pd.testing.assert_frame_equal(inputs.temporal, own)
     assert not np.allclose(own["weight"], forecaster.interpret(val, origins="all")["weight"])
     assert any("first target, 'OT'" in note for note in inputs.notes)
+    # and each target's own lag profile, written next to the heatmaps
+    by_target = inputs.lag_by_target
+    assert by_target is not None and by_target["target"].unique().tolist() == ["OT", "load"]
+    assert by_target.groupby("target")["share"].sum().to_numpy() == pytest.approx([1.0, 1.0])
+    lifts = tables.lift_by_target_grid(by_target)
+    assert not np.allclose(lifts.loc["OT"], lifts.loc["load"])  # not one mean shown twice
+    files = write_interpretation(tmp_path, inputs.temporal, history=inputs.history,
+                                 lag_by_target=by_target)
+    written = pd.read_csv(files.folder / "lag_profile_by_target.csv")
+    assert len(written) == 2 * forecaster.lookback
+    assert imread(files.folder / "lag_profile_by_target.png").shape[1] >= 700

@@ -18,6 +18,7 @@ from matplotlib.image import AxesImage
 
 __all__ = [
     "plot_lag_profile",
+    "plot_lift_by_target",
     "plot_mean_map",
     "plot_variable_importance",
     "plot_window_heatmap",
@@ -71,19 +72,33 @@ def plot_window_heatmap(
 
 def plot_mean_map(grid: pd.DataFrame, *, title: str = "Mean temporal attention") -> Figure:
     """Mean attention over all windows: step (rows) x lag (columns, oldest left)."""
-    steps, lookback = grid.shape
+    return _lag_map(grid, [f"+{s}" for s in grid.index], "forecast step", "mean attention weight",
+                    title)
+
+
+def plot_lift_by_target(grid: pd.DataFrame) -> Figure:
+    """Attention lift by lag per target (rows) of a channel-independent model, oldest lag left:
+    where each target's own attention looks, side by side."""
+    return _lag_map(grid, [str(t) for t in grid.index], "target", "lift over uniform (1 = none)",
+                    "Temporal attention by lag, per target")
+
+
+def _lag_map(grid: pd.DataFrame, row_labels: list[str], row_title: str, value_title: str,
+             title: str) -> Figure:
+    """A rows x lag image with legible ticks and a colour bar."""
+    rows, lookback = grid.shape
     width = min(max(7.0, 4.0 + 0.06 * lookback), 14.0)
-    height = min(max(4.5, 3.0 + 0.05 * steps), 10.0)
+    height = min(max(4.5, 3.0 + 0.05 * rows), 10.0)
     fig = Figure(figsize=(width, height), layout="constrained")
     ax = fig.subplots()
     values = grid.to_numpy(dtype=float)
     image = ax.imshow(values, aspect="auto", interpolation="nearest", cmap=_CMAP)
     _time_ticks(ax, "x", [str(c) for c in grid.columns], _MAX_XTICKS, anchor_end=True)
-    _time_ticks(ax, "y", [f"+{s}" for s in grid.index], _MAX_YTICKS, anchor_end=False)
+    _time_ticks(ax, "y", row_labels, _MAX_YTICKS, anchor_end=False)
     ax.set_xlabel("lag (steps before the forecast origin; 0 = origin)")
-    ax.set_ylabel("forecast step")
+    ax.set_ylabel(row_title)
     ax.set_title(title, loc="left", fontsize=11)
-    _colorbar(fig, ax, image, values, "mean attention weight")
+    _colorbar(fig, ax, image, values, value_title)
     return fig
 
 

@@ -9,6 +9,8 @@ uniform 1/L: 1 means "no preference", and runs with different lookbacks stay com
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -22,6 +24,8 @@ __all__ = [
     "check_temporal_frame",
     "distance_profile",
     "lag_profile",
+    "lag_profile_by_target",
+    "lift_by_target_grid",
     "matrix_of_window",
     "mean_attention_map",
     "representative_windows",
@@ -133,6 +137,27 @@ def lag_profile(frame: pd.DataFrame) -> pd.DataFrame:
     table = _profile(check_temporal_frame(frame), "lag")
     table.insert(1, "share", table["mean_weight"] / table["mean_weight"].sum())
     return table
+
+
+def lag_profile_by_target(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """`lag_profile` of each target's own temporal attention, stacked under a `target` column.
+
+    A channel-independent model attends separately for each target; their mean can show a
+    preference that none of them has, so each is profiled on its own.
+    """
+    if not frames:
+        raise TrackingError("no per-target attention tables to profile")
+    tables = [lag_profile(frame).assign(target=name) for name, frame in frames.items()]
+    stacked = pd.concat(tables, ignore_index=True)
+    return stacked[["target", *(c for c in stacked.columns if c != "target")]]
+
+
+def lift_by_target_grid(table: pd.DataFrame) -> pd.DataFrame:
+    """Lift per (target, lag) from `lag_profile_by_target`: targets as rows in their given order,
+    lags as columns oldest first, like `mean_attention_map`."""
+    order = list(dict.fromkeys(table["target"]))
+    grid = table.pivot(index="target", columns="lag", values="lift").reindex(order)
+    return grid.sort_index(axis=1, ascending=False)
 
 
 def distance_profile(frame: pd.DataFrame) -> pd.DataFrame:

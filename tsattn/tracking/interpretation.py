@@ -47,12 +47,14 @@ def write_interpretation(
     freq: str | None = None,
     windows: int = 4,
     report: bool = True,
+    lag_by_target: pd.DataFrame | None = None,
 ) -> InterpretationFiles:
     """Write attention artifacts for one run into `folder` and return what was written.
 
     `temporal` / `inputs` are `Forecaster.interpret(kind="temporal" / "input")` frames (None when
     the model has no such attention). `history`, a frame with columns series, time, value, puts
     the target above each heatmap; `target` names it. `windows` caps the heatmaps drawn.
+    `lag_by_target` (`attention_tables.lag_profile_by_target`) adds each target's own profile.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -63,6 +65,10 @@ def write_interpretation(
             files.plots.append(write_report(folder / "attention_report.html", temporal, freq=freq))
     else:
         files.notes.append("no temporal attention (attention='none'): heatmaps skipped")
+    if lag_by_target is not None:
+        files.tables.append(_csv(lag_by_target, folder / "lag_profile_by_target.csv"))
+        figure = plots.plot_lift_by_target(tables.lift_by_target_grid(lag_by_target))
+        files.plots.append(_png(figure, folder / "lag_profile_by_target.png"))
     if inputs is not None:
         _write_inputs(files, inputs)
     return files

@@ -2,7 +2,9 @@
 
 Every validation window is interpreted (origins="all") unless that would exceed `max_origins`,
 in which case windows are taken every `stride` steps; the stride is recorded with the
-artifacts, so a profile built from a sample is never mistaken for the full set.
+artifacts, so a profile built from a sample is never mistaken for the full set. A
+channel-independent model's per-target profiles use a sparser sample (`PROFILE_ORIGINS`
+windows each) for at most `MAX_PROFILED_TARGETS` targets: one interpretation pass per target.
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["InterpretationInputs", "interpretation_inputs"]
+__all__ = ["MAX_PROFILED_TARGETS", "PROFILE_ORIGINS", "InterpretationInputs",
+           "interpretation_inputs"]
+
+MAX_PROFILED_TARGETS = 32
+PROFILE_ORIGINS = 100
 
 
 @dataclass
@@ -26,6 +32,7 @@ class InterpretationInputs:
     target: str | None
     stride: int
     notes: list[str] = field(default_factory=list)
+    lag_by_target: pd.DataFrame | None = None  # each target's own lag profile (CI models)
 
 
 def interpretation_inputs(
@@ -37,28 +44,51 @@ def interpretation_inputs(
     separately per target, is interpreted through that target's own attention.
     """
     stride = _stride(forecaster, frame, max_origins)
-    targets = forecaster.target
-    target = targets if isinstance(targets, str) else list(targets)[0]
+    targets = [forecaster.target] if isinstance(forecaster.target, str) else list(forecaster.target)
+    target = targets[0]
     network = getattr(getattr(forecaster, "network_", None), "config", None)
     per_target = bool(getattr(network, "channel_independent", False)) and (
         getattr(network, "n_targets", 1) > 1
     )
-    notes = []
-    temporal = None
+    notes: list[str] = []
+    temporal = lag_by_target = None
     if getattr(forecaster, "attention", "none") != "none":
         temporal = forecaster.interpret(frame, kind="temporal", origins="all", stride=stride,
                                         target=target if per_target else None)
         if per_target:
             notes.append(
                 f"channel-independent model: temporal attention is that of the first target, "
-                f"{target!r}; Forecaster.interpret(df, target=...) gives any other's"
+                f"{target!r}; lag_profile_by_target.* profiles each target's own, and "
+                f"Forecaster.interpret(df, target=...) gives any target's weights"
             )
+            lag_by_target = _lag_by_target(forecaster, frame, targets, notes)
     inputs = None
     if getattr(forecaster, "input_attention", False):
         inputs = forecaster.interpret(frame, kind="input", origins="all", stride=stride)
     series_labels = temporal["series"].unique() if temporal is not None else []
     history = _history(forecaster, frame, target, series_labels)
-    return InterpretationInputs(temporal, inputs, history, target, stride, notes)
+    return InterpretationInputs(temporal, inputs, history, target, stride, notes, lag_by_target)
+
+
+def _lag_by_target(
+    forecaster: Any, frame: pd.DataFrame, targets: list[str], notes: list[str]
+) -> pd.DataFrame:
+    """Each target's own lag profile, from a sparser sample of windows than the heatmaps'."""
+    from tsattn.tracking.attention_tables import lag_profile_by_target
+
+    stride = _stride(forecaster, frame, PROFILE_ORIGINS)
+    profiled = targets[:MAX_PROFILED_TARGETS]
+    frames = {
+        name: forecaster.interpret(frame, kind="temporal", origins="all", stride=stride,
+                                   target=name)
+        for name in profiled
+    }
+    notes.append(f"lag_profile_by_target: windows every {stride} step(s)")
+    if len(targets) > len(profiled):
+        notes.append(
+            f"lag_profile_by_target covers the first {len(profiled)} of {len(targets)} targets"
+        )
+    return lag_profile_by_target(frames)
 
 
 def _stride(forecaster: Any, frame: pd.DataFrame, max_origins: int) -> int:

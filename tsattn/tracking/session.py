@@ -139,6 +139,7 @@ class FitSession:
                     target=inputs.target,
                     freq=_fitted_freq(forecaster),
                     windows=self.interpretation_windows,
+                    lag_by_target=inputs.lag_by_target,
                 )
                 notes = [*inputs.notes, *files.notes]
                 (Path(tmp) / "README.txt").write_text(_readme(notes, inputs.stride))
