@@ -55,6 +55,40 @@ def test_workers_opening_a_new_storage_at_once_all_succeed(tmp_path: Path) -> No
         assert len(optuna.load_study(study_name="s", storage=url).trials) == 2
 
 
+def _fail_at_the_same_time(url: str, trial_id: int, start: Any, results: Any) -> None:
+    storage = open_storage(url, _SETTINGS)
+    start.wait()
+    try:
+        results.put(storage.set_trial_state_values(trial_id, TrialState.FAIL))
+    except optuna.exceptions.UpdateFinishedTrialError:
+        results.put(False)
+
+
+def test_only_one_of_several_workers_failing_a_dead_trial_at_once_succeeds(
+    tmp_path: Path,
+) -> None:
+    # Each success re-queues the trial's parameters, so two would retry it twice. sqlite has
+    # no SELECT ... FOR UPDATE: Optuna's read-then-write lets every worker that read RUNNING
+    # before the first write succeed.
+    context = multiprocessing.get_context("fork")
+    url = default_storage_url(tmp_path)
+    study = optuna.create_study(storage=open_storage(url, _SETTINGS), study_name="s")
+    for _ in range(5):
+        trial_id = study.ask()._trial_id  # RUNNING, as a dead worker leaves it
+        start, results = context.Barrier(4), context.Queue()
+        workers = [
+            context.Process(target=_fail_at_the_same_time, args=(url, trial_id, start, results))
+            for _ in range(4)
+        ]
+        for worker in workers:
+            worker.start()
+        outcomes = [results.get(timeout=60) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=60)
+        assert sorted(outcomes) == [False, False, False, True]
+        assert study._storage.get_trial(trial_id).state == TrialState.FAIL
+
+
 def _study(tmp_path: Path) -> optuna.Study:
     storage = open_storage(default_storage_url(tmp_path), _SETTINGS)
     return optuna.create_study(storage=storage, study_name="s", load_if_exists=True)

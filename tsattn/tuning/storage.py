@@ -18,6 +18,7 @@ from __future__ import annotations
 import sqlite3
 import time
 import warnings
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -99,12 +100,45 @@ def _lost_schema_race(err: Exception) -> bool:
 
 
 class _RecoveringRDBStorage(RDBStorage):
-    """An RDBStorage whose stale trials include RUNNING trials that never sent a heartbeat.
+    """An RDBStorage whose stale trials include RUNNING trials that never sent a heartbeat, and
+    whose FAIL transition is atomic.
 
     Optuna creates a trial (RUNNING) and only then starts its heartbeat thread; a worker killed
     in between leaves a trial that no heartbeat check ever fails. It would count as running
     forever, so the study would stop one trial short of `--trials` on every rerun.
     """
+
+    def set_trial_state_values(
+        self, trial_id: int, state: TrialState, values: Sequence[float] | None = None
+    ) -> bool:
+        """As Optuna's, but one conditional UPDATE moves an unfinished trial to FAIL.
+
+        Optuna reads the state, then writes it; on sqlite, which has no SELECT ... FOR UPDATE,
+        every worker that read RUNNING before the first write also "succeeds", and each
+        success re-queues the dead trial's parameters: one crash, several retries.
+        """
+        if state != TrialState.FAIL or values is not None:
+            return bool(super().set_trial_state_values(trial_id, state, values))
+        session = self.scoped_session()
+        try:
+            claimed = (
+                session.query(models.TrialModel)
+                .filter(models.TrialModel.trial_id == trial_id)
+                .filter(models.TrialModel.state.in_([TrialState.RUNNING, TrialState.WAITING]))
+                .update(
+                    {"state": TrialState.FAIL, "datetime_complete": datetime.now()},
+                    synchronize_session=False,
+                )
+            )
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        if claimed == 0:  # finished already (by another worker), or no such trial: say which
+            self.check_trial_is_updatable(trial_id, self.get_trial(trial_id).state)
+        return claimed == 1
 
     def _get_stale_trial_ids(self, study_id: int) -> list[int]:
         stale = super()._get_stale_trial_ids(study_id)
