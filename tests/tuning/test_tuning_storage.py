@@ -33,23 +33,28 @@ def _open_at_the_same_time(url: str, start: Any, results: Any) -> None:
         results.put(str(err))
 
 
+def _at_the_same_time(target: Any, *args: Any, processes: int = 4) -> list[Any]:
+    """Run `target(*args, start, results)` in `processes` forked processes released together by
+    a barrier; what each put on `results`."""
+    context = multiprocessing.get_context("fork")
+    start, results = context.Barrier(processes), context.Queue()
+    workers = [
+        context.Process(target=target, args=(*args, start, results)) for _ in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    outcomes = [results.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+    return outcomes
+
+
 def test_workers_opening_a_new_storage_at_once_all_succeed(tmp_path: Path) -> None:
     # Every worker creates the schema of a new storage; without retries all but one collide
     # ("table studies already exists", "UNIQUE constraint failed: alembic_version...").
-    context = multiprocessing.get_context("fork")
     for attempt in range(3):
         url = default_storage_url(tmp_path / str(attempt))
-        start, results = context.Barrier(4), context.Queue()
-        workers = [
-            context.Process(target=_open_at_the_same_time, args=(url, start, results))
-            for _ in range(4)
-        ]
-        for worker in workers:
-            worker.start()
-        outcomes = [results.get(timeout=60) for _ in workers]
-        for worker in workers:
-            worker.join(timeout=60)
-        assert outcomes == ["ok"] * 4
+        assert _at_the_same_time(_open_at_the_same_time, url) == ["ok"] * 4
         study = optuna.create_study(storage=open_storage(url, _SETTINGS), study_name="s")
         study.optimize(lambda trial: trial.suggest_float("x", 0.0, 1.0), n_trials=2)
         assert len(optuna.load_study(study_name="s", storage=url).trials) == 2
@@ -70,21 +75,11 @@ def test_only_one_of_several_workers_failing_a_dead_trial_at_once_succeeds(
     # Each success re-queues the trial's parameters, so two would retry it twice. sqlite has
     # no SELECT ... FOR UPDATE: Optuna's read-then-write lets every worker that read RUNNING
     # before the first write succeed.
-    context = multiprocessing.get_context("fork")
     url = default_storage_url(tmp_path)
     study = optuna.create_study(storage=open_storage(url, _SETTINGS), study_name="s")
     for _ in range(5):
         trial_id = study.ask()._trial_id  # RUNNING, as a dead worker leaves it
-        start, results = context.Barrier(4), context.Queue()
-        workers = [
-            context.Process(target=_fail_at_the_same_time, args=(url, trial_id, start, results))
-            for _ in range(4)
-        ]
-        for worker in workers:
-            worker.start()
-        outcomes = [results.get(timeout=60) for _ in workers]
-        for worker in workers:
-            worker.join(timeout=60)
+        outcomes = _at_the_same_time(_fail_at_the_same_time, url, trial_id)
         assert sorted(outcomes) == [False, False, False, True]
         assert study._storage.get_trial(trial_id).state == TrialState.FAIL
 
