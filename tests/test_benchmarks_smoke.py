@@ -90,3 +90,11 @@ def test_scale_smoke(tmp_path: Path) -> None:
         assert rows[0]["system"].startswith("numpy")
         expected = n_series * (n_steps - 96 - 24 + 1)
         assert {row["n_windows"] for row in rows} == {expected}
+
+
+def test_interpretability_smoke(tmp_path: Path) -> None:
+    doc = run_smoke("interpretability", tmp_path)
+    assert doc["planted"], "no planted rows"
+    for row in doc["planted"]:
+        assert 0.0 <= row["peaks_within_1"] <= 1.0, row
+        assert finite(row["mse"]) and row["noise_floor"] > 0, row

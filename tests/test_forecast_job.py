@@ -47,8 +47,19 @@ def run_job(work: Path, uri: str, data: str, output: str) -> subprocess.Complete
 
 
 def job_runs(uri: str) -> pd.DataFrame:
-    mlflow.set_tracking_uri(uri)
-    return mlflow.search_runs(experiment_names=["jobs"], order_by=["start_time ASC"])
+    """The "jobs" runs, oldest first: run_id, status and each metric as `metrics.NAME`.
+
+    Through a client, not mlflow.set_tracking_uri: a global URI leaks into every later test.
+    """
+    client = mlflow.MlflowClient(uri)
+    experiment = client.get_experiment_by_name("jobs")
+    assert experiment is not None, "the job logged no 'jobs' experiment"
+    runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
+    return pd.DataFrame([
+        {"run_id": r.info.run_id, "status": r.info.status,
+         **{f"metrics.{name}": value for name, value in r.data.metrics.items()}}
+        for r in runs
+    ])
 
 
 def test_job_writes_the_registered_models_forecast_and_logs_a_run(registered) -> None:

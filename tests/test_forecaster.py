@@ -16,6 +16,7 @@ from synthetic import panel_frame, wide_frame
 
 from tsattn import Forecaster, NotFittedError
 from tsattn.config import ForecasterConfig
+from tsattn.nn.step_attention import N_READS
 
 TINY = dict(
     lookback=12, horizon=4, hidden_size=8, max_epochs=2, batch_size=32, patience=None,
@@ -114,7 +115,8 @@ def test_interpret_returns_tidy_causal_weights_summing_to_one() -> None:
     fc = tiny(attention="multihead", num_heads=2, input_attention=True, past_covariates=["x"])
     fc.fit(train)
     temporal = fc.interpret(val)
-    assert len(temporal) == 1 * 2 * 4 * 12  # series x heads x horizon x lookback
+    # series x heads (2 attention heads x N_READS reads each) x horizon x lookback
+    assert len(temporal) == 1 * 2 * N_READS * 4 * 12
     sums = temporal.groupby(["series", "origin", "step", "head"])["weight"].sum()
     np.testing.assert_allclose(sums, 1.0, rtol=1e-5)
     assert (temporal["source_time"] <= temporal["origin"]).all()
@@ -139,7 +141,8 @@ def test_interpret_gives_each_target_of_a_channel_independent_model_its_own_weig
     keys = ["origin", "step", "source_time"]
     for frame in per_target.values():
         pd.testing.assert_frame_equal(frame[keys], mean[keys])
-        np.testing.assert_allclose(frame.groupby("step")["weight"].sum(), 1.0, rtol=1e-5)
+        sums = frame.groupby(["step", "head"])["weight"].sum()
+        np.testing.assert_allclose(sums, 1.0, rtol=1e-5)
     y, x = per_target["y"]["weight"].to_numpy(), per_target["x"]["weight"].to_numpy()
     assert not np.allclose(y, x)
     np.testing.assert_allclose((y + x) / 2, mean["weight"], rtol=1e-5, atol=1e-7)

@@ -14,6 +14,7 @@ from torch.utils.data import DataLoader, Dataset
 from tsattn.errors import ConfigError
 from tsattn.lightning import ForecastingModule
 from tsattn.nn import NetworkConfig
+from tsattn.nn.step_attention import N_READS
 
 LOOKBACK, HORIZON, PERIOD = 12, 3, 12
 
@@ -191,7 +192,7 @@ def test_predict_step_returns_cpu_tensors_per_window() -> None:
     first = batches[0]
     assert set(first) == {"prediction", "temporal_attention", "input_attention", "series", "origin"}
     assert first["prediction"].shape == (32, HORIZON, 1, 1)
-    assert first["temporal_attention"].shape == (32, 2, HORIZON, LOOKBACK)
+    assert first["temporal_attention"].shape == (32, 2 * N_READS, HORIZON, LOOKBACK)
     assert first["input_attention"].shape == (32, LOOKBACK, 2)
     assert first["origin"].tolist() == list(range(LOOKBACK - 1, LOOKBACK - 1 + 32))
     assert all(t.device.type == "cpu" for t in first.values())

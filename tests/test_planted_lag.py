@@ -1,62 +1,84 @@
-"""Interpretability that can be checked: on a planted-lag series the attention must find the lag.
+"""Interpretability that can be checked: on planted-truth series the attention must find the cause.
 
-target(t) = driver(t - k) + noise, with a white-noise driver: the only information about the
-target at time T + h is driver(T + h - k), so a model that learned the task has to attend k steps
-before each step's target time, and rank `driver` first among the input variables.
+Each case (`benchmarks/planted.py`, B5) makes the target a sum of covariates (or its own past) at
+known lags plus noise, so every forecast step has a known causal timestep. Models are fitted with
+the library defaults (only columns and window given): the defaults are what users run, and a
+model that has not learned the relation has nothing to explain, so each case must also reach an
+MSE within 2x its noise floor. Drivers are autocorrelated unless the case says white noise.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from synthetic import planted_lag_frame
 
+from benchmarks.planted import CASES, PlantedCase, noise_floor_z, planted_frame, score_attention
 from tsattn import Forecaster
+from tsattn.interpret import deletion_test
 
-LAG, LOOKBACK, HORIZON = 6, 16, 4
-
-
-@pytest.fixture(scope="module")
-def planted() -> tuple[Forecaster, object]:
-    frame = planted_lag_frame(n=1400, lag=LAG, seed=0)
-    train, val = frame.iloc[:1100], frame.iloc[1100 - LOOKBACK :]
-    fc = Forecaster(
-        target="target",
-        time_col="time",
-        past_covariates=["driver", "noise_a", "noise_b"],
-        calendar_features="none",
-        lookback=LOOKBACK,
-        horizon=HORIZON,
-        hidden_size=32,
-        attention="additive",
-        segment_length=1,  # per-timestep attention: the lag is read at single-step resolution
-        revin=False,  # the driver acts in absolute units, which per-window rescaling hides
-        input_attention=True,
-        learning_rate=3e-3,
-        batch_size=32,
-        max_epochs=12,
-        patience=4,
-        seed=0,
-        accelerator="cpu",
-        enable_progress_bar=False,
-    )
-    return fc.fit(train, val_df=val), val
+BY_NAME = {case.name: case for case in CASES}
+_FITTED: dict[tuple[str, str], tuple[Forecaster, Any, float]] = {}
 
 
-def test_the_model_learns_the_planted_lag(planted) -> None:
-    fc, val = planted
-    assert fc.evaluate(val)["mse"] < 0.1  # the unconditional variance is 1 on this scale
+def _fit(case: PlantedCase, **params: Any) -> tuple[Forecaster, Any, float]:
+    """Fit once per (case, params) in this module: two tests read the same default model."""
+    key = (case.name, repr(sorted(params.items())))
+    if key not in _FITTED:
+        _FITTED[key] = _fit_new(case, **params)
+    return _FITTED[key]
 
 
-def test_temporal_attention_peaks_k_steps_before_each_target(planted) -> None:
-    fc, val = planted
-    weights = fc.interpret(val, origins="all", stride=3)
-    profile = weights.groupby(["step", "distance"])["weight"].mean()
-    for step in range(1, HORIZON + 1):
-        assert profile.loc[step].idxmax() == LAG, profile.loc[step].round(3).to_dict()
+def _fit_new(case: PlantedCase, **params: Any) -> tuple[Forecaster, Any, float]:
+    frame = planted_frame(case)
+    n_train, n_val = int(0.7 * len(frame)), int(0.15 * len(frame))
+    train = frame.iloc[:n_train]
+    val = frame.iloc[n_train - case.lookback : n_train + n_val]
+    test = frame.iloc[n_train + n_val - case.lookback :]
+    fc = Forecaster(target="target", time_col="time", past_covariates=case.covariates,
+                    lookback=case.lookback, horizon=case.horizon, accelerator="cpu",
+                    enable_progress_bar=False, **params)
+    fc.fit(train, val_df=val)
+    return fc, test, noise_floor_z(case, frame, n_train)
 
 
-def test_input_attention_ranks_the_driver_first(planted) -> None:
-    fc, val = planted
-    weights = fc.interpret(val, kind="input", origins="all", stride=3)
-    importance = weights.groupby("variable")["weight"].mean().sort_values(ascending=False)
-    assert importance.index[0] == "driver", importance.round(3).to_dict()
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("ar1-lag12", {}),  # AR(1) driver, lag 12, L 48, H 6: single-step attention
+        ("white-lag30", {}),  # white-noise driver, lag 30, L 96, H 24: segments of 6
+        ("ar1-lag12", {"cell": "lstm", "attention": "additive"}),  # the issue's own setting
+    ],
+)
+def test_attention_peaks_at_the_cause_with_the_defaults(name: str, params: dict) -> None:
+    case = BY_NAME[name]
+    fc, test, floor = _fit(case, **params)
+    mse = fc.evaluate(test)["mse"]
+    assert mse <= 2 * floor, f"{name}: test MSE {mse:.4f} against a noise floor of {floor:.4f}"
+    share = score_attention(case, fc.interpret(test, origins="all", stride=7))
+    assert share >= 0.9, f"{name}: only {share:.0%} of attention peaks within 1 step of the cause"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["ar1-lag12"])  # input attention steps per timestep: slow
+def test_input_attention_ranks_the_driver_first(name: str) -> None:
+    case = BY_NAME[name]
+    fc, test, _ = _fit(case, input_attention=True)
+    weights = fc.interpret(test, kind="input", origins="all", stride=7)
+    ranking = list(weights.groupby("variable")["weight"].mean().sort_values(ascending=False).index)
+    # first, so above both noise drivers; the target's own history carries nothing the driver
+    # does not, so its place is not asserted
+    assert ranking[0] == "driver", ranking
+
+
+@pytest.mark.slow
+def test_deleting_the_attended_timesteps_changes_the_forecast_most() -> None:
+    # the deletion test must tell a model that reads where it attends from random deletions
+    case = BY_NAME["ar1-lag12"]
+    fc, test, _ = _fit(case)
+    table = deletion_test(fc, test, fractions=(0.1,), draws=3, max_windows=60)
+    row = table.iloc[0]
+    assert row["windows"] == 60 and row["timesteps"] == 5  # 10 % of the lookback of 48
+    assert row["ratio"] == min(row["ratio_scattered"], row["ratio_contiguous"])
+    assert row["ratio"] >= 2, table.to_dict("records")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tsattn.errors import (
     ConfigError,
     DataValidationError,
+    InterpretationError,
     NotFittedError,
     TrackingError,
     TsattnError,
@@ -15,6 +16,7 @@ __all__ = [
     "ConfigError",
     "DataValidationError",
     "Forecaster",
+    "InterpretationError",
     "NotFittedError",
     "TrackingError",
     "TsattnError",

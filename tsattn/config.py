@@ -113,8 +113,9 @@ class ForecasterConfig(_Strict):
     def resolved_revin(self) -> bool:
         """"auto" means RevIN, with or without covariates: levels drift and a window's own
         statistics carry them. ETTh1's OT forecast from the six loads scored MSE 0.059 with it and
-        0.554 without. Set False when a covariate acts on the targets in absolute units, which
-        per-window rescaling hides (benchmarks/README.md, "Defaults")."""
+        0.554 without. A covariate acting in absolute units is still learned: with covariates the
+        network also has a candidate forecast with an absolute-unit term, kept when it scores
+        better on validation (nn/seq2seq.py)."""
         if self.revin != "auto":
             return self.revin
         return True

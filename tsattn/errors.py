@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "DataValidationError",
+    "InterpretationError",
     "NotFittedError",
     "TrackingError",
     "TsattnError",
@@ -21,6 +22,11 @@ class DataValidationError(TsattnError, ValueError):
 
 class ConfigError(TsattnError, ValueError):
     """A configuration key or value is invalid; the message names the key."""
+
+
+class InterpretationError(TsattnError, ValueError):
+    """An attention table cannot be summarised or drawn as given (missing columns, no such
+    window); the message names what was wrong and what to pass instead. Not an MLflow error."""
 
 
 class NotFittedError(TsattnError, AttributeError):

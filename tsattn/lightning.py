@@ -82,7 +82,7 @@ class ForecastingModule(L.LightningModule):
         # Summed here, logged once per epoch in on_train_batch_end: Lightning's self.log costs
         # ~0.7 ms a call, 7% of a small model's CPU training step.
         out = self.network(batch["past"], batch.get("future"))
-        loss = self.loss_fn(out.prediction, batch["target"])
+        loss = self._loss(out, batch["target"])
         batch_size = batch["past"].size(0)
         self._unlogged_loss += loss.detach() * batch_size
         self._unlogged_windows += batch_size
@@ -150,12 +150,19 @@ class ForecastingModule(L.LightningModule):
                     "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
         return optimizer
 
+    def _loss(self, out: ForecastOutput, target: Tensor) -> Tensor:
+        """The loss, or with two candidate forecasts (see AttentionSeq2Seq) their mean loss: both
+        are trained, and the fit keeps the better on validation (`choose_candidate`)."""
+        if out.candidates is None:
+            return self.loss_fn(out.prediction, target)
+        return torch.stack([self.loss_fn(c, target) for c in out.candidates]).mean()
+
     def _shared_step(self, batch: Batch, stage: str) -> Tensor:
         """Loss and point metrics of a validation or test batch."""
         # B batch, L lookback, H horizon, C targets, Q quantiles
         past, target = batch["past"], batch["target"]
         out = self.network(past, batch.get("future"))
-        loss = self.loss_fn(out.prediction, target)
+        loss = self._loss(out, target)
         batch_size = past.size(0)
         cfg = self.network_config
         point = out.prediction[..., cfg.median_index]  # (B, H, C, Q) -> (B, H, C)

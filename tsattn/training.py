@@ -86,8 +86,27 @@ def train_network(
             warnings.filterwarnings("ignore", message=_LEAFSPEC_DEPRECATION, category=FutureWarning)
             trainer.fit(module, datamodule=datamodule)
         restore_best_weights(module, checkpoint)
-    return TrainedNetwork(module.network.cpu().eval(), history.frame(),
-                          int(trainer.current_epoch))
+    trained = module.network.cpu().eval()
+    choose_candidate(trained, module.loss_fn, val if val is not None else train,
+                     batch_size=max(config.batch_size, 256))
+    return TrainedNetwork(trained, history.frame(), int(trainer.current_epoch))
+
+
+@torch.inference_mode()
+def choose_candidate(network: AttentionSeq2Seq, loss_fn: Any, dataset: WindowDataset, *,
+                     batch_size: int) -> None:
+    """Keep the candidate forecast (plain RevIN or with absolute units) whose loss on `dataset`
+    (the validation windows, else the training ones) is lower; a no-op with one candidate."""
+    if not network.absolute_path:
+        return
+    totals = torch.zeros(2)
+    for start in range(0, len(dataset), batch_size):
+        batch = dataset.__getitems__(list(range(start, min(start + batch_size, len(dataset)))))
+        out = network(batch["past"], batch["future"])
+        assert out.candidates is not None
+        size = batch["past"].size(0)
+        totals += torch.stack([loss_fn(c, batch["target"]) for c in out.candidates]) * size
+    network.use_absolute.fill_(bool(totals[1] < totals[0]))  # type: ignore[operator]
 
 
 class EpochHistory(Callback):

@@ -7,6 +7,7 @@ import torch
 
 from tsattn.errors import ConfigError
 from tsattn.nn import AttentionSeq2Seq, NetworkConfig
+from tsattn.nn.step_attention import N_READS
 
 B, L, H, V, C, F = 4, 12, 3, 4, 3, 2  # V - C = 1 shared (non-target) variable
 
@@ -65,7 +66,7 @@ def test_each_target_has_its_own_attention_and_the_default_is_their_mean(attenti
     torch.testing.assert_close(weights(swapped, 1), per_target[0])
     torch.testing.assert_close(weights(past, None), per_target.mean(0))
     assert not torch.allclose(per_target[0], per_target[1])  # distinct histories, distinct weights
-    heads = 2 if attention == "multihead" else 1
+    heads = (2 if attention == "multihead" else 1) * N_READS  # each head's G reads
     torch.testing.assert_close(per_target.sum(-1), torch.ones(C, B, heads, H))
     with pytest.raises(ValueError, match="attention_target must index one of the 3 targets"):
         weights(past, C)
@@ -80,15 +81,20 @@ def test_a_channel_mixing_network_has_one_attention_for_every_target() -> None:
         torch.testing.assert_close(out.temporal_attention, shared)
 
 
-def test_segment_weights_are_spread_evenly_over_each_segment() -> None:
+@pytest.mark.parametrize("decoder", ["direct", "autoregressive"])
+def test_segment_models_attend_per_timestep_and_per_step(decoder: str) -> None:
     S = 4
-    net = _net(segment_length=S, attention="general")
+    net = _net(segment_length=S, attention="general", decoder=decoder)
+    torch.nn.init.normal_(net.decoder.readout.steps.offset_bias, std=1.0)  # as after training
     weights = net(torch.randn(B, L, V), torch.randn(B, H, F), return_attention=True)
-    by_step = weights.temporal_attention  # -> (B, 1, H, L)
-    assert by_step.shape == (B, 1, H, L)
-    segments = by_step.view(B, 1, H, L // S, S)
-    torch.testing.assert_close(segments, segments[..., :1].expand_as(segments))
-    torch.testing.assert_close(by_step.sum(-1), torch.ones(B, 1, H))
+    by_step = weights.temporal_attention  # -> (B, G, H, L), G reads of one head
+    assert by_step.shape[2:] == (H, L)
+    torch.testing.assert_close(by_step.sum(-1), torch.ones(*by_step.shape[:3]))
+    segments = by_step.view(*by_step.shape[:3], L // S, S)
+    # not a segment's weight spread evenly over its steps: the steps inside a segment differ
+    assert not torch.allclose(segments, segments[..., :1].expand_as(segments))
+    # and the forecast steps of one query attend differently
+    assert not torch.allclose(by_step[:, :, 0], by_step[:, :, 1])
 
 
 def test_segment_forecast_depends_on_every_past_step() -> None:
@@ -122,7 +128,7 @@ def test_segment_decoder_reads_only_its_own_segments_known_future(horizon: int) 
         future = torch.randn(B, horizon, F, requires_grad=True)
         out = net(torch.randn(B, L, V), future, return_attention=True)
         assert out.prediction.shape == (B, horizon, C, 1)
-        assert out.temporal_attention.shape == (B, 1, horizon, L)
+        assert out.temporal_attention.shape == (B, N_READS, horizon, L)
         out.prediction[:, h].sum().backward()
         reads = future.grad.abs().amax(dim=(0, 2)) > 0  # -> (H,)
         segment = range(h // S * S, min(h // S * S + S, horizon))

@@ -17,12 +17,13 @@ def test_normalize_then_denormalize_restores_the_targets() -> None:
 
 
 def test_network_forecast_follows_shift_and_scale_of_its_targets() -> None:
-    # the network sees normalised targets only, so y -> a*y + b moves the forecast the same way
+    # without covariates the network sees normalised targets only, so y -> a*y + b moves the
+    # forecast the same way
     torch.manual_seed(0)
-    config = NetworkConfig(n_features=3, n_targets=1, n_future=0, lookback=8, horizon=3,
+    config = NetworkConfig(n_features=1, n_targets=1, n_future=0, lookback=8, horizon=3,
                            hidden_size=8, revin=True)
     net = AttentionSeq2Seq(config).eval()
-    past = torch.randn(2, 8, 3)
+    past = torch.randn(2, 8, 1)
     moved = past.clone()
     moved[..., 0] = 4.0 * past[..., 0] + 10.0
     base = net(past).prediction

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -32,103 +30,6 @@ def server_env(mlflow_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
 def dead_uri() -> str:
     """A loopback URL where nothing listens."""
     return f"http://127.0.0.1:{free_port()}"
-
-
-@pytest.fixture
-def make_temporal() -> Callable[..., pd.DataFrame]:
-    """Factory of tidy temporal-attention frames shaped like `Forecaster.interpret` output."""
-
-    def make(
-        lookback: int = 96,
-        horizon: int = 96,
-        origins: int = 6,
-        heads: int = 1,
-        series: tuple[str, ...] = ("a",),
-        seed: int = 0,
-    ) -> pd.DataFrame:
-        rng = np.random.default_rng(seed)
-        td = pd.Timedelta(hours=1)
-        lag, step = np.arange(lookback - 1, -1, -1), np.arange(1, horizon + 1)
-        distance = lag[None, :] + step[:, None]  # -> (H, L)
-        frames = []
-        for name in series:
-            for k in range(origins):
-                origin = pd.Timestamp("2017-06-01") + (lookback + 7 * k) * td
-                for head in range(heads):
-                    noise = rng.normal(0, 1, distance.shape)
-                    logits = 3 * np.cos(2 * np.pi * distance / 24) + noise
-                    weight = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-                    frames.append(
-                        pd.DataFrame(
-                            {
-                                "series": name,
-                                "origin": origin,
-                                "step": np.repeat(step, lookback),
-                                "target_time": np.repeat(origin + step * td, lookback),
-                                "source_time": np.tile(origin - lag * td, horizon),
-                                "lag": np.tile(lag, horizon),
-                                "distance": distance.ravel(),
-                                "head": head,
-                                "weight": weight.ravel(),
-                            }
-                        )
-                    )
-        return pd.concat(frames, ignore_index=True)
-
-    return make
-
-
-@pytest.fixture
-def make_input_attention() -> Callable[..., pd.DataFrame]:
-    """Factory of tidy input-attention frames; variable v0 is the most attended by design."""
-
-    def make(
-        lookback: int = 96,
-        origins: int = 6,
-        variables: int = 4,
-        series: tuple[str, ...] = ("a",),
-        seed: int = 0,
-    ) -> pd.DataFrame:
-        rng = np.random.default_rng(seed)
-        td = pd.Timedelta(hours=1)
-        names = [f"v{i}" for i in range(variables)]
-        lag = np.arange(lookback - 1, -1, -1)
-        frames = []
-        for name in series:
-            for k in range(origins):
-                origin = pd.Timestamp("2017-06-01") + (lookback + 7 * k) * td
-                logits = np.linspace(2, 0, variables)[None, :] + rng.normal(
-                    0, 0.3, (lookback, variables)
-                )
-                weight = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            "series": name,
-                            "origin": origin,
-                            "source_time": np.repeat(origin - lag * td, variables),
-                            "lag": np.repeat(lag, variables),
-                            "variable": np.tile(names, lookback),
-                            "weight": weight.ravel(),
-                        }
-                    )
-                )
-        return pd.concat(frames, ignore_index=True)
-
-    return make
-
-
-@pytest.fixture
-def keep_png(request: pytest.FixtureRequest) -> Callable[[Path], None]:
-    """Copy a rendered PNG to $TSATTN_KEEP_PNG (if set) for a human look."""
-
-    def keep(path: Path) -> None:
-        target = os.environ.get("TSATTN_KEEP_PNG")
-        if target:
-            Path(target).mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, Path(target) / f"{request.node.name}-{path.name}")
-
-    return keep
 
 
 _LOOKBACK, _HORIZON = 8, 3

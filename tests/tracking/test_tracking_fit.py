@@ -75,7 +75,10 @@ def test_metric_history_has_one_point_per_epoch(tracked: dict[str, Any]) -> None
         points = client.get_metric_history(run_id, name)
         assert [p.step for p in points] == history["epoch"].tolist()
         np.testing.assert_allclose([p.value for p in points], history[name], rtol=1e-6)
-    assert client.get_run(run_id).data.metrics["epochs_trained"] == forecaster.epochs_trained_
+    metrics = client.get_run(run_id).data.metrics
+    assert metrics["epochs_trained"] == forecaster.epochs_trained_
+    assert 0 < metrics["attention_entropy_ratio"] <= 1  # logged with the interpretation files
+    assert 0.1 <= metrics["attention_top10_mass"] <= 1
 
 
 def test_interpretation_artifacts_have_right_shapes(

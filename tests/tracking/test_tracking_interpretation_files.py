@@ -1,4 +1,4 @@
-"""The interpretation folder: files, shapes, timestamps on axes, legibility at L=H=96."""
+"""The interpretation folder: files, shapes, legibility at L=H=96, concentration metrics."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
-from tsattn.tracking import attention_tables as tables
-from tsattn.tracking.attention_plots import plot_window_heatmap
-from tsattn.tracking.attention_tables import window_matrix
+from tsattn.interpret import concentration, lift_by_target_grid
 from tsattn.tracking.interpretation import write_interpretation
 
 
@@ -63,23 +61,12 @@ def test_long_windows_write_every_artifact(
     importance = pd.read_csv(files.folder / "variable_importance.csv")
     assert len(importance) == 6 and importance["importance"].sum() == pytest.approx(1.0)
     report = (files.folder / "attention_report.html").read_text()
-    assert "<script>" in report and "a @ " in report and len(report) < 6_000_000
-
-
-def test_heatmap_axes_carry_real_timestamps(make_temporal: Callable[..., pd.DataFrame]) -> None:
-    temporal = make_temporal(lookback=96, horizon=96, origins=1)
-    origin = temporal["origin"].iloc[0]
-    matrix, targets, sources = window_matrix(temporal, "a", origin)
-    figure = plot_window_heatmap(matrix, targets, sources, title="t")
-    axis = figure.axes[0]
-    x_labels = [t.get_text() for t in axis.get_xticklabels()]
-    y_labels = [t.get_text() for t in axis.get_yticklabels()]
-    assert x_labels[-1] == origin.strftime("%m-%d %H:%M")  # the origin is labelled
-    assert 6 <= len(x_labels) <= 12 and 6 <= len(y_labels) <= 16  # legible, not 96 labels
-    assert y_labels[0].startswith((origin + pd.Timedelta(hours=1)).strftime("%m-%d %H:%M"))
-    # Hourly data gets round spacing: 12 steps between labels, counted back from the origin.
-    positions = axis.get_xticks()
-    assert set(np.diff(positions)) == {12}
+    assert "<script>" in report and "series id a" in report and len(report) < 6_000_000
+    stats = concentration(temporal)
+    assert files.metrics == {
+        "attention_entropy_ratio": pytest.approx(stats["entropy_ratio"]),
+        "attention_top10_mass": pytest.approx(stats["top10_mass"]),
+    }
 
 
 def test_model_without_attention_writes_a_note(tmp_path: Path) -> None:
@@ -109,7 +96,7 @@ def test_a_channel_independent_run_is_interpreted_through_the_plotted_target(
     by_target = inputs.lag_by_target
     assert by_target is not None and by_target["target"].unique().tolist() == ["OT", "load"]
     assert by_target.groupby("target")["share"].sum().to_numpy() == pytest.approx([1.0, 1.0])
-    lifts = tables.lift_by_target_grid(by_target)
+    lifts = lift_by_target_grid(by_target)
     assert not np.allclose(lifts.loc["OT"], lifts.loc["load"])  # not one mean shown twice
     files = write_interpretation(tmp_path, inputs.temporal, history=inputs.history,
                                  lag_by_target=by_target)

@@ -5,6 +5,10 @@ All modules share one interface so the decoder never needs to know which one it 
     forward(query (B, H, D), keys (B, L, D), values (B, L, D))
         -> context (B, H, D), weights (B, N, H, L)
 
+split in two for callers that shape the weights themselves (`StepAttention`):
+
+    logits(query, keys) -> (B, N, H, L);  combine(weights, values) -> context (B, H, D)
+
 Weights are a softmax over L (they sum to one per head and step) and are computed explicitly (no
 fused `scaled_dot_product_attention`) because interpretation needs them returned. N = 1 except for
 multi-head attention.
@@ -31,15 +35,22 @@ __all__ = [
 
 
 class TemporalAttention(nn.Module):
-    """Base class: subclasses turn scores (B, N, H, L) into weights and a context."""
+    """Base class: subclasses define `logits`; weights are its softmax over L."""
 
     num_heads: int = 1
 
-    def _attend(self, scores: Tensor, values: Tensor) -> tuple[Tensor, Tensor]:
-        # B batch, H horizon, L lookback, D hidden; single-head scores (B, H, L)
-        weights = F.softmax(scores, dim=-1)
-        context = weights @ values  # (B, H, L) @ (B, L, D) -> (B, H, D)
-        return context, weights.unsqueeze(1)  # -> (B, 1, H, L)
+    def logits(self, query: Tensor, keys: Tensor) -> Tensor:
+        """Logits (B, N, H, L) of each query against each key."""
+        raise NotImplementedError
+
+    def combine(self, weights: Tensor, values: Tensor) -> Tensor:
+        """The context (B, H, D) that weights (B, N, H, L) read from values (B, L, D)."""
+        return weights.squeeze(1) @ values  # (B, H, L) @ (B, L, D) -> (B, H, D)
+
+    def forward(self, query: Tensor, keys: Tensor, values: Tensor) -> tuple[Tensor, Tensor]:
+        # B batch, H horizon, L lookback, D hidden, N heads
+        weights = F.softmax(self.logits(query, keys), dim=-1)  # -> (B, N, H, L)
+        return self.combine(weights, values), weights
 
 
 class AdditiveAttention(TemporalAttention):
@@ -59,12 +70,11 @@ class AdditiveAttention(TemporalAttention):
         self.key_proj = nn.Linear(hidden_size, hidden_size)
         self.score = nn.Linear(hidden_size, 1, bias=False)
 
-    def forward(self, query: Tensor, keys: Tensor, values: Tensor) -> tuple[Tensor, Tensor]:
+    def logits(self, query: Tensor, keys: Tensor) -> Tensor:
         # B batch, H horizon, L lookback, D hidden
         q = self.query_proj(query).unsqueeze(2)  # -> (B, H, 1, D)
         k = self.key_proj(keys).unsqueeze(1)  # -> (B, 1, L, D)
-        scores = self.score(torch.sigmoid(q + k)).squeeze(-1)  # (B, H, L, D) -> (B, H, L)
-        return self._attend(scores, values)
+        return self.score(torch.sigmoid(q + k)).squeeze(-1).unsqueeze(1)  # -> (B, 1, H, L)
 
 
 class GeneralAttention(TemporalAttention):
@@ -74,10 +84,10 @@ class GeneralAttention(TemporalAttention):
         super().__init__()
         self.key_proj = nn.Linear(hidden_size, hidden_size, bias=False)
 
-    def forward(self, query: Tensor, keys: Tensor, values: Tensor) -> tuple[Tensor, Tensor]:
+    def logits(self, query: Tensor, keys: Tensor) -> Tensor:
         # B batch, H horizon, L lookback, D hidden
         scores = query @ self.key_proj(keys).transpose(1, 2)  # (B, H, D) @ (B, D, L) -> (B, H, L)
-        return self._attend(scores, values)
+        return scores.unsqueeze(1)  # -> (B, 1, H, L)
 
 
 class DotAttention(TemporalAttention):
@@ -87,10 +97,9 @@ class DotAttention(TemporalAttention):
     query projection and the encoder memory's learned embeddings provide.
     """
 
-    def forward(self, query: Tensor, keys: Tensor, values: Tensor) -> tuple[Tensor, Tensor]:
+    def logits(self, query: Tensor, keys: Tensor) -> Tensor:
         # B batch, H horizon, L lookback, D hidden
-        scores = query @ keys.transpose(1, 2)  # (B, H, D) @ (B, D, L) -> (B, H, L)
-        return self._attend(scores, values)
+        return (query @ keys.transpose(1, 2)).unsqueeze(1)  # (B, H, D) @ (B, D, L) -> (B, 1, H, L)
 
 
 class MultiHeadAttention(TemporalAttention):
@@ -117,16 +126,18 @@ class MultiHeadAttention(TemporalAttention):
         # (B, T, D) -> (B, T, N, D/N) -> (B, N, T, D/N)
         return x.view(x.size(0), x.size(1), self.num_heads, self.head_size).transpose(1, 2)
 
-    def forward(self, query: Tensor, keys: Tensor, values: Tensor) -> tuple[Tensor, Tensor]:
+    def logits(self, query: Tensor, keys: Tensor) -> Tensor:
         # B batch, H horizon, L lookback, D hidden, N heads
-        B, H, D = query.shape
         q = self._split(self.query_proj(query))  # -> (B, N, H, D/N)
         k = self._split(self.key_proj(keys))  # -> (B, N, L, D/N)
+        return q @ k.transpose(-2, -1) / math.sqrt(self.head_size)  # -> (B, N, H, L)
+
+    def combine(self, weights: Tensor, values: Tensor) -> Tensor:
+        # B batch, N heads, H horizon, L lookback, D hidden
+        B, _, H, _ = weights.shape
         v = self._split(self.value_proj(values))  # -> (B, N, L, D/N)
-        scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_size)  # -> (B, N, H, L)
-        weights = F.softmax(scores, dim=-1)
-        context = (weights @ v).transpose(1, 2).reshape(B, H, D)  # (B, N, H, D/N) -> (B, H, D)
-        return self.out_proj(context), weights
+        context = (weights @ v).transpose(1, 2).reshape(B, H, -1)  # (B, N, H, D/N) -> (B, H, D)
+        return self.out_proj(context)
 
 
 def build_attention(kind: str, hidden_size: int, num_heads: int = 1) -> TemporalAttention | None:

@@ -9,6 +9,8 @@
 
 Both read the memory through the same attention interface and the same output head on
 [query, context]; with attention "none" the query alone feeds the head and the weights are None.
+Over a segment encoder both attend per timestep (`StepAttention`), so the weights they return
+are always (B, N, H, L), one row per forecast step.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from torch import Tensor, nn
 from tsattn.nn.attention import build_attention
 from tsattn.nn.config import NetworkConfig
 from tsattn.nn.encoder import RNNState, build_rnn, top_hidden
+from tsattn.nn.step_attention import StepAttention
 
-__all__ = ["AutoregressiveDecoder", "DirectDecoder", "OutputHead", "build_decoder"]
+__all__ = ["AutoregressiveDecoder", "DirectDecoder", "OutputHead", "READ_GAIN", "build_decoder"]
+
+READ_GAIN = 10.0
 
 
 class OutputHead(nn.Module):
@@ -45,23 +50,76 @@ class OutputHead(nn.Module):
 
 
 class _AttentionReadout(nn.Module):
-    """Attention (or none) followed by the head: shared by both decoders."""
+    """Attention (or none) followed by the head: shared by both decoders.
 
-    def __init__(self, config: NetworkConfig, steps_per_query: int = 1) -> None:
+    The attention is read through a `StepAttention`: each step's weights over the timesteps are
+    its own (over a segment encoder too), and the input values it reads at the weighted
+    timesteps add a linear term to that step's forecast, so a lag it finds is used directly.
+
+    With `absolute` it returns three groups of Q outputs (see AttentionSeq2Seq): the plain-RevIN
+    candidate, the absolute candidate's window-scale part, and that candidate's absolute-unit
+    term (linear in the reads). The plain candidate is a head of its own on the same features,
+    detached: the network is trained for the absolute candidate, as a plain model is for its
+    one forecast, and the plain head learns the best it can from those features.
+    """
+
+    def __init__(self, config: NetworkConfig, steps_per_query: int = 1, n_steps: int = 1,
+                 absolute: bool = False) -> None:
         super().__init__()
-        D = config.hidden_size
+        D, C, Q = config.hidden_size, config.n_targets, config.n_outputs
         self.attention = build_attention(config.attention, D, config.num_heads)
+        self.steps = StepAttention(
+            self.attention, D, config.lookback, config.segment_length, steps_per_query, n_steps
+        ) if self.attention is not None else None
         in_size = D if self.attention is None else 2 * D
-        self.head = OutputHead(in_size, D, config.n_targets, config.n_outputs, config.dropout,
-                               steps_per_query)
+        n_read = 0 if self.steps is None else self.steps.n_reads * config.n_features
 
-    def forward(self, query: Tensor, memory: Tensor) -> tuple[Tensor, Tensor | None]:
-        # B batch, H horizon (or 1 step), L lookback, D hidden, N heads, C targets, Q quantiles
-        if self.attention is None:
-            return self.head(query), None
-        context, weights = self.attention(query, memory, memory)  # -> (B, H, D), (B, N, H, L)
-        features = torch.cat([query, context], dim=-1)  # -> (B, H, 2D)
-        return self.head(features), weights
+        def head() -> OutputHead:
+            return OutputHead(in_size, D, C, Q, config.dropout, steps_per_query)
+
+        self.head = head()
+        # the reads' linear terms: window scale, plus the absolute-unit term with `absolute`
+        self.read_out = _zero_linear(n_read, C * Q * (2 if absolute else 1)) if n_read else None
+        self.plain_head = head() if absolute else None
+        self.plain_read_out = _zero_linear(n_read, C * Q) if absolute and n_read else None
+
+    def forward(self, query: Tensor, memory: Tensor, past: Tensor, return_attention: bool,
+                first_step: int = 0) -> tuple[Tensor, Tensor | None]:
+        # B batch, J queries, R steps per query, L lookback, P memory slots, V variables,
+        # D hidden, N heads, C targets, Q outputs
+        weights = None
+        if self.steps is None:
+            features, read = query, None
+        else:
+            reading = self.steps(query, memory, past, first_step)
+            features, read = torch.cat([query, reading.context], dim=-1), reading.read
+            if return_attention:
+                weights = reading.timestep_weights()  # -> (B, N, J*R, L)
+        prediction = self.head(features)  # -> (B, J*R, C, Q)
+        B, JR, C, Q = prediction.shape
+        absolute = torch.zeros_like(prediction)
+        if self.read_out is not None and read is not None:
+            # READ_GAIN: a read weight must grow from 0 to O(1), which at Adam's ~lr per step
+            # would take a thousand steps; scaled, it takes READ_GAIN times fewer
+            per_step = READ_GAIN * self.read_out(read).view(B, JR, C, -1)  # -> (.., Q or 2Q)
+            prediction = prediction + per_step[..., :Q]
+            if self.plain_head is not None:
+                absolute = per_step[..., Q:]
+        if self.plain_head is None:
+            return prediction, weights
+        plain = self.plain_head(features.detach())
+        if self.plain_read_out is not None and read is not None:
+            plain = plain + READ_GAIN * self.plain_read_out(read.detach()).view(B, JR, C, Q)
+        return torch.cat([plain, prediction, absolute], dim=-1), weights  # -> (B, JR, C, 3Q)
+
+
+def _zero_linear(n_in: int, n_out: int) -> nn.Linear:
+    """A linear map starting at zero: training starts from the attention RNN alone and grows
+    the reads' term (random weights send the attention after whatever they happen to favour)."""
+    linear = nn.Linear(n_in, n_out)
+    nn.init.zeros_(linear.weight)
+    nn.init.zeros_(linear.bias)
+    return linear
 
 
 class DirectDecoder(nn.Module):
@@ -73,7 +131,7 @@ class DirectDecoder(nn.Module):
     extra forecasts dropped).
     """
 
-    def __init__(self, config: NetworkConfig) -> None:
+    def __init__(self, config: NetworkConfig, absolute: bool = False) -> None:
         super().__init__()
         D, S = config.hidden_size, config.segment_length
         self.horizon, self.segment_length = config.horizon, S
@@ -81,25 +139,22 @@ class DirectDecoder(nn.Module):
         self.state_proj = nn.Linear(D, D)
         self.step_emb = nn.Parameter(torch.randn(n_queries, D) * 0.1)
         self.future_proj = nn.Linear(S * config.n_future, D) if config.n_future > 0 else None
-        self.readout = _AttentionReadout(config, steps_per_query=S)
+        self.readout = _AttentionReadout(config, steps_per_query=S, n_steps=n_queries * S,
+                                         absolute=absolute)
 
     def forward(self, memory: Tensor, state: RNNState, future: Tensor | None,
-                last_target: Tensor) -> tuple[Tensor, Tensor | None]:
+                last_target: Tensor, past: Tensor,
+                return_attention: bool = False) -> tuple[Tensor, Tensor | None]:
         # B batch, L' memory slots, H horizon, S segment length, F known-future features,
         # D hidden, N heads, C targets, Q quantiles; last_target is unused (no feedback here)
         H = self.horizon
         query = self.state_proj(top_hidden(state)).unsqueeze(1) + self.step_emb  # -> (B, H/S, D)
         if self.future_proj is not None and future is not None:
             query = query + self.future_proj(self._segments(future))  # (B, H/S, S*F) -> (.., D)
-        prediction, weights = self.readout(query, memory)  # -> (B, H/S*S, C, Q), (B,N,H/S,L')
-        return prediction[:, :H], weights  # -> (B, H, C, Q), weights per query (not per step)
-
-    def step_weights(self, weights: Tensor) -> Tensor:
-        """Per-query weights (B, N, H/S, L') -> per-step (B, N, H, L'): a segment's S steps share
-        its query's weights. Kept out of `forward` because training never reads weights."""
-        if self.segment_length == 1:
-            return weights
-        return weights.repeat_interleave(self.segment_length, dim=2)[:, :, : self.horizon]
+        prediction, weights = self.readout(query, memory, past, return_attention)
+        if weights is not None:
+            weights = weights[:, :, :H]  # -> (B, N, H, L): one row per step
+        return prediction[:, :H], weights  # -> (B, H, C, Q)
 
     def _segments(self, future: Tensor) -> Tensor:
         """(B, H, F) -> (B, H/S, S*F), zero-padding a partial last segment."""
@@ -113,13 +168,13 @@ class AutoregressiveDecoder(nn.Module):
     """One RNN step per horizon step, fed [previous point forecast, future[h]].
 
     It always steps per timestep (feedback needs each step's forecast); `segment_length` only
-    changes the encoder, so its attention reads segment slots.
+    changes the encoder, whose segment slots each step reads through `StepAttention`.
 
     The encoder's final state (all layers) initialises the decoder RNN, which therefore has the
     same cell type and depth. The first "previous forecast" is the last observed target value.
     """
 
-    def __init__(self, config: NetworkConfig) -> None:
+    def __init__(self, config: NetworkConfig, absolute: bool = False) -> None:
         super().__init__()
         D = config.hidden_size
         self.horizon = config.horizon
@@ -127,10 +182,11 @@ class AutoregressiveDecoder(nn.Module):
         self.rnn = build_rnn(config.cell, config.n_targets + config.n_future, D,
                              config.num_layers, config.dropout)
         self.step_emb = nn.Parameter(torch.randn(config.horizon, D) * 0.1)
-        self.readout = _AttentionReadout(config)
+        self.readout = _AttentionReadout(config, n_steps=config.horizon, absolute=absolute)
 
     def forward(self, memory: Tensor, state: RNNState, future: Tensor | None,
-                last_target: Tensor) -> tuple[Tensor, Tensor | None]:
+                last_target: Tensor, past: Tensor,
+                return_attention: bool = False) -> tuple[Tensor, Tensor | None]:
         # B batch, L lookback, H horizon, F known-future features, D hidden, N heads,
         # C targets, Q quantiles; last_target (B, C) seeds the feedback
         previous = last_target
@@ -140,7 +196,8 @@ class AutoregressiveDecoder(nn.Module):
             step_input = previous if future is None else torch.cat([previous, future[:, h]], -1)
             out, state = self.rnn(step_input.unsqueeze(1), state)  # (B, 1, C+F) -> (B, 1, D)
             query = out + self.step_emb[h]  # -> (B, 1, D)
-            prediction, weight = self.readout(query, memory)  # -> (B, 1, C, Q), (B, N, 1, L)
+            prediction, weight = self.readout(query, memory, past, return_attention,
+                                              first_step=h)  # -> (B, 1, C, Q), (B, N, 1, L)
             previous = prediction[:, 0, :, self.median_index]  # -> (B, C)
             predictions.append(prediction)
             weights.append(weight)
@@ -149,13 +206,10 @@ class AutoregressiveDecoder(nn.Module):
             return prediction, None
         return prediction, torch.cat(weights, dim=2)  # -> (B, N, H, L)
 
-    def step_weights(self, weights: Tensor) -> Tensor:
-        """Already one row per horizon step: (B, N, H, L') unchanged."""
-        return weights
 
-
-def build_decoder(config: NetworkConfig) -> DirectDecoder | AutoregressiveDecoder:
+def build_decoder(config: NetworkConfig,
+                  absolute: bool = False) -> DirectDecoder | AutoregressiveDecoder:
     """Factory by `config.decoder` (the config has already validated the name)."""
     if config.decoder == "autoregressive":
-        return AutoregressiveDecoder(config)
-    return DirectDecoder(config)
+        return AutoregressiveDecoder(config, absolute)
+    return DirectDecoder(config, absolute)

@@ -2,7 +2,8 @@
 
 Everything here works on tidy attention frames and a folder, so it can be tested without a
 model or a tracking server, and a user can call `write_interpretation` on any frame from
-`Forecaster.interpret` to get the same files locally.
+`Forecaster.interpret` to get the same files locally. The pictures come from `tsattn.interpret`;
+every heatmap, the mean map and the HTML report share one colour scale (`frame_lift_scale`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from tsattn.tracking import attention_plots as plots
-from tsattn.tracking import attention_tables as tables
-from tsattn.tracking.attention_report import write_report
+from tsattn.interpret import plots, tables
+from tsattn.interpret.report import write_report
+from tsattn.interpret.scale import LiftScale, frame_lift_scale
 
 __all__ = ["InterpretationFiles", "write_interpretation"]
 
@@ -24,13 +25,17 @@ _DPI = 110
 
 @dataclass
 class InterpretationFiles:
-    """Paths written, grouped by what they show; `notes` says what was skipped and why."""
+    """Paths written, grouped by what they show; `notes` says what was skipped and why.
+
+    `metrics` are run-level numbers for the tracker (attention concentration), named as logged.
+    """
 
     folder: Path
     heatmaps: list[Path] = field(default_factory=list)
     tables: list[Path] = field(default_factory=list)
     plots: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
 
     def all(self) -> list[Path]:
         """Every file written, for logging or listing."""
@@ -48,21 +53,27 @@ def write_interpretation(
     windows: int = 4,
     report: bool = True,
     lag_by_target: pd.DataFrame | None = None,
+    id_col: str | None = None,
 ) -> InterpretationFiles:
     """Write attention artifacts for one run into `folder` and return what was written.
 
     `temporal` / `inputs` are `Forecaster.interpret(kind="temporal" / "input")` frames (None when
     the model has no such attention). `history`, a frame with columns series, time, value, puts
     the target above each heatmap; `target` names it. `windows` caps the heatmaps drawn.
-    `lag_by_target` (`attention_tables.lag_profile_by_target`) adds each target's own profile.
+    `lag_by_target` (`tsattn.interpret.lag_profile_by_target`) adds each target's own profile.
+    `id_col` names the series column of the user's frame, so titles read `id=s0`.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     files = InterpretationFiles(folder)
     if temporal is not None:
-        _write_temporal(files, temporal, history, target, freq, windows)
+        scale = frame_lift_scale(temporal)  # one colour scale: heatmaps, mean map, report
+        _write_temporal(files, temporal, scale, history, target, freq, windows, id_col)
         if report:
-            files.plots.append(write_report(folder / "attention_report.html", temporal, freq=freq))
+            files.plots.append(
+                write_report(folder / "attention_report.html", temporal, freq=freq, scale=scale,
+                             id_col=id_col, target=target)
+            )
     else:
         files.notes.append("no temporal attention (attention='none'): heatmaps skipped")
     if lag_by_target is not None:
@@ -77,30 +88,26 @@ def write_interpretation(
 def _write_temporal(
     files: InterpretationFiles,
     frame: pd.DataFrame,
+    scale: LiftScale,
     history: pd.DataFrame | None,
     target: str | None,
     freq: str | None,
     windows: int,
+    id_col: str | None,
 ) -> None:
     tables.check_temporal_frame(frame)
     folder = files.folder
     files.tables.append(_parquet(frame, folder / "temporal_attention.parquet"))
+    stats = tables.concentration(frame)
+    files.metrics.update(
+        attention_entropy_ratio=stats["entropy_ratio"], attention_top10_mass=stats["top10_mass"]
+    )
     chosen = tables.representative_windows(frame, windows)
     files.tables.append(_csv(chosen, folder / "heatmap_windows.csv"))
-    for number, row in enumerate(chosen.itertuples(index=False), start=1):
-        matrix, target_times, source_times = tables.window_matrix(frame, row.series, row.origin)
-        values = _history_values(history, row.series, source_times)
-        title = f"origin {_stamp(row.origin)}: {row.reason}"
-        if frame["series"].nunique() > 1:
-            title = f"series {row.series}, {title}"
-        figure = plots.plot_window_heatmap(
-            matrix,
-            target_times,
-            source_times,
-            title=title,
-            history=values,
-            history_label=target or "target",
-        )
+    figures = plots.plot_windows(
+        frame, chosen, scale=scale, id_col=id_col, target=target, history=history
+    )
+    for number, (row, figure) in enumerate(zip(chosen.itertuples(index=False), figures), 1):
         name = f"heatmap_{number}_{_slug(row.reason)}_{_slug(row.series)}.png"
         files.heatmaps.append(_png(figure, folder / "heatmaps" / name))
     by_lag, by_distance = tables.lag_profile(frame), tables.distance_profile(frame)
@@ -111,7 +118,8 @@ def _write_temporal(
     )
     files.plots.append(
         _png(
-            plots.plot_mean_map(tables.mean_attention_map(frame)), folder / "mean_attention_map.png"
+            plots.plot_mean_map(tables.mean_attention_map(frame), scale=scale),
+            folder / "mean_attention_map.png",
         )
     )
 
@@ -125,19 +133,6 @@ def _write_inputs(files: InterpretationFiles, frame: pd.DataFrame) -> None:
     files.plots.append(
         _png(plots.plot_variable_importance(importance), folder / "variable_importance.png")
     )
-
-
-def _history_values(
-    history: pd.DataFrame | None, series: object, times: pd.Index
-) -> list[float] | None:
-    if history is None:
-        return None
-    rows = history[history["series"] == series]
-    if rows.empty:
-        return None
-    values = rows.drop_duplicates("time").set_index("time")["value"]
-    aligned = values.reindex(times)
-    return None if aligned.isna().all() else aligned.tolist()
 
 
 def _png(figure: object, path: Path) -> Path:
@@ -154,12 +149,6 @@ def _csv(frame: pd.DataFrame, path: Path) -> Path:
 def _parquet(frame: pd.DataFrame, path: Path) -> Path:
     frame.to_parquet(path, index=False, compression="zstd")  # ~20% smaller than snappy here
     return path
-
-
-def _stamp(value: object) -> str:
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat(sep=" ", timespec="minutes")
-    return str(value)
 
 
 def _slug(value: object) -> str:

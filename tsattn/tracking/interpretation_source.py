@@ -33,6 +33,7 @@ class InterpretationInputs:
     stride: int
     notes: list[str] = field(default_factory=list)
     lag_by_target: pd.DataFrame | None = None  # each target's own lag profile (CI models)
+    id_col: str | None = None  # the user's series column, so pictures name series by it
 
 
 def interpretation_inputs(
@@ -67,14 +68,15 @@ def interpretation_inputs(
         inputs = forecaster.interpret(frame, kind="input", origins="all", stride=stride)
     series_labels = temporal["series"].unique() if temporal is not None else []
     history = _history(forecaster, frame, target, series_labels)
-    return InterpretationInputs(temporal, inputs, history, target, stride, notes, lag_by_target)
+    return InterpretationInputs(temporal, inputs, history, target, stride, notes, lag_by_target,
+                                getattr(forecaster, "id_col", None))
 
 
 def _lag_by_target(
     forecaster: Any, frame: pd.DataFrame, targets: list[str], notes: list[str]
 ) -> pd.DataFrame:
     """Each target's own lag profile, from a sparser sample of windows than the heatmaps'."""
-    from tsattn.tracking.attention_tables import lag_profile_by_target
+    from tsattn.interpret.tables import lag_profile_by_target
 
     stride = _stride(forecaster, frame, PROFILE_ORIGINS)
     profiled = targets[:MAX_PROFILED_TARGETS]

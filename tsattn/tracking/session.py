@@ -140,10 +140,16 @@ class FitSession:
                     freq=_fitted_freq(forecaster),
                     windows=self.interpretation_windows,
                     lag_by_target=inputs.lag_by_target,
+                    id_col=inputs.id_col,
                 )
                 notes = [*inputs.notes, *files.notes]
+                metrics = dict(files.metrics)  # attention_entropy_ratio, attention_top10_mass
+                if inputs.temporal is not None:
+                    metrics.update(_deletion_metrics(forecaster, frame, Path(tmp)))
                 (Path(tmp) / "README.txt").write_text(_readme(notes, inputs.stride))
                 mlflow.log_artifacts(tmp, "interpretation")
+                if metrics:
+                    mlflow.log_metrics(metrics)
         except Exception as err:  # attention plots must not cost the user a trained model
             mlflow.set_tag("tsattn.interpretation_error", str(err)[:5000])
             warnings.warn(
@@ -259,15 +265,34 @@ def _fitted_freq(forecaster: Any) -> str | None:
     return None
 
 
+def _deletion_metrics(forecaster: Any, frame: pd.DataFrame, folder: Path) -> dict[str, float]:
+    """The deletion test at k = 10 % on up to 100 windows: does the attention say what the
+    model uses? Written to faithfulness.csv, returned as the run's metrics."""
+    from tsattn.interpret.faithfulness import deletion_test
+
+    table = deletion_test(forecaster, frame, fractions=(0.1,), draws=3, max_windows=100)
+    table.to_csv(folder / "faithfulness.csv", index=False)
+    row = table.iloc[0]
+    return {
+        "attention_deletion_ratio": float(row["ratio"]),
+        "attention_deletion_ratio_scattered": float(row["ratio_scattered"]),
+        "attention_deletion_ratio_contiguous": float(row["ratio_contiguous"]),
+    }
+
+
 def _readme(notes: list[str], stride: int) -> str:
     lines = [
         "tsattn attention interpretation",
         "heatmaps/: temporal attention of representative windows (step x past timestep).",
         "lag_profile.png/.csv, distance_profile.csv: attention lift over uniform by lag/distance.",
         "mean_attention_map.png: mean attention, step x lag, over all windows.",
+        "Heatmaps, mean map and report share one colour scale: lift over uniform (weight x L).",
         "temporal_attention.parquet: raw weights (series, origin, step, source_time, lag, ...).",
         "variable_importance.*, input_attention.parquet: input attention, when enabled.",
         "attention_report.html: scrub through windows interactively.",
+        "faithfulness.csv: forecast change when the 10 % most-attended past timesteps are",
+        "  interpolated over, against 10 % random ones (scattered and contiguous); the run's",
+        "  metric attention_deletion_ratio is the smaller ratio: near 1, the weights say little.",
         f"Windows were taken every {stride} step(s) of the validation data.",
         *notes,
     ]

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsattn.errors import TrackingError
-from tsattn.tracking import attention_tables as tables
+from tsattn.errors import InterpretationError
+from tsattn.interpret import tables
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_window_matrix_reads_left_to_right_in_time(temporal: pd.DataFrame) -> No
 
 
 def test_window_matrix_unknown_window_names_it(temporal: pd.DataFrame) -> None:
-    with pytest.raises(TrackingError, match="series='zzz'"):
+    with pytest.raises(InterpretationError, match="series='zzz'"):
         tables.window_matrix(temporal, "zzz", temporal["origin"].iloc[0])
 
 
@@ -96,9 +96,9 @@ def test_variable_importance_ranks_and_sums_to_one(
 
 
 def test_missing_columns_are_named(temporal: pd.DataFrame) -> None:
-    with pytest.raises(TrackingError, match=r"lacks columns \['lag', 'weight'\]"):
+    with pytest.raises(InterpretationError, match=r"lacks columns \['lag', 'weight'\]"):
         tables.lag_profile(temporal.drop(columns=["lag", "weight"]))
-    with pytest.raises(TrackingError, match="empty"):
+    with pytest.raises(InterpretationError, match="empty"):
         tables.lag_profile(temporal.iloc[:0])
 
 
@@ -115,5 +115,43 @@ def test_lag_profile_by_target_profiles_each_target_on_its_own(
     grid = tables.lift_by_target_grid(table)
     assert grid.index.tolist() == ["OT", "load"] and grid.columns[0] == 47  # oldest lag first
     assert grid.loc["load", 0] == pytest.approx(48.0) and grid.loc["load", 1] == 0.0
-    with pytest.raises(TrackingError, match="no per-target"):
+    with pytest.raises(InterpretationError, match="no per-target"):
         tables.lag_profile_by_target({})
+
+
+@pytest.mark.parametrize("lookback", [24, 48, 96])
+def test_uniform_attention_is_not_concentrated(
+    lookback: int, frame_of: Callable[..., pd.DataFrame]
+) -> None:
+    stats = tables.concentration(frame_of(np.full((3, 4, lookback), 1 / lookback)))
+    assert stats["entropy_ratio"] == pytest.approx(1.0)
+    assert stats["top10_mass"] == pytest.approx(0.1)
+    assert stats["top10_lift"] == pytest.approx(1.0)
+
+
+def test_one_hot_attention_is_fully_concentrated(frame_of: Callable[..., pd.DataFrame]) -> None:
+    weights = np.zeros((2, 3, 24))
+    weights[:, :, 5] = 1.0
+    stats = tables.concentration(frame_of(weights))
+    assert stats["entropy_ratio"] == pytest.approx(0.0)
+    assert stats["top10_mass"] == pytest.approx(1.0)
+    assert stats["top10_lift"] == pytest.approx(10.0)
+
+
+def test_concentration_is_the_mean_over_rows_in_any_row_order(
+    frame_of: Callable[..., pd.DataFrame],
+) -> None:
+    weights = np.full((2, 2, 20), 1 / 20)
+    weights[0, 0] = 0.0
+    weights[0, 0, [3, 7]] = 0.5  # two timesteps = exactly the top tenth of 20
+    frame = frame_of(weights).sample(frac=1.0, random_state=0)  # rows of one step scattered
+    stats = tables.concentration(frame)
+    two_hot_entropy = np.log(2) / np.log(20)
+    assert stats["entropy_ratio"] == pytest.approx((two_hot_entropy + 3) / 4)
+    assert stats["top10_mass"] == pytest.approx((1.0 + 3 * 0.1) / 4)
+
+
+def test_concentration_names_a_ragged_table(frame_of: Callable[..., pd.DataFrame]) -> None:
+    frame = frame_of(np.full((1, 2, 10), 0.1)).iloc[1:]
+    with pytest.raises(InterpretationError, match="same number of source timesteps"):
+        tables.concentration(frame)

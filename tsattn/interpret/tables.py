@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from tsattn.errors import TrackingError
+from tsattn.errors import InterpretationError
 
 __all__ = [
     "TEMPORAL_COLUMNS",
@@ -22,6 +22,7 @@ __all__ = [
     "WINDOW_KEYS",
     "check_input_frame",
     "check_temporal_frame",
+    "concentration",
     "distance_profile",
     "lag_profile",
     "lag_profile_by_target",
@@ -76,7 +77,7 @@ def window_matrix(
     check_temporal_frame(frame)
     window = frame[(frame["series"] == series) & (frame["origin"] == origin)]
     if window.empty:
-        raise TrackingError(
+        raise InterpretationError(
             f"no attention rows for series={series!r}, origin={origin!r}; pick one of the "
             "(series, origin) pairs present in the table"
         )
@@ -90,6 +91,29 @@ def matrix_of_window(window: pd.DataFrame) -> tuple[np.ndarray, pd.Index, pd.Ind
     targets = window.drop_duplicates("step").set_index("step")["target_time"].loc[grid.index]
     sources = window.drop_duplicates("lag").set_index("lag")["source_time"].loc[grid.columns]
     return grid.to_numpy(dtype=float), pd.Index(targets), pd.Index(sources)
+
+
+def concentration(frame: pd.DataFrame) -> dict[str, float]:
+    """How peaked temporal attention is, as numbers a picture cannot exaggerate.
+
+    Each (series, origin, step, head) row of L weights gives an entropy ratio H / log(L) (1 =
+    uniform, 0 = all weight on one timestep) and the mass on its 10 % most-attended timesteps,
+    0.1 L of them, the boundary one counted in part, so uniform attention scores exactly 0.1
+    at any L. Returns the means over rows: `entropy_ratio`, `top10_mass`, and `top10_lift` =
+    top10_mass / 0.1 (1 = uniform; 10 = everything on the top tenth).
+    """
+    rows = _rows(check_temporal_frame(frame))  # -> (rows, L)
+    lookback = rows.shape[1]
+    plogp = -rows * np.log(np.where(rows > 0, rows, 1.0))  # 0 log 0 = 0
+    entropy = plogp.sum(axis=1) / np.log(lookback) if lookback > 1 else np.zeros(len(rows))
+    top = 0.1 * lookback
+    whole = int(np.floor(top))
+    ranked = -np.sort(-rows, axis=1)  # most attended first
+    mass = ranked[:, :whole].sum(axis=1)
+    if whole < lookback:
+        mass = mass + (top - whole) * ranked[:, whole]
+    top10 = float(mass.mean())
+    return {"entropy_ratio": float(entropy.mean()), "top10_mass": top10, "top10_lift": top10 / 0.1}
 
 
 def representative_windows(frame: pd.DataFrame, count: int = 4) -> pd.DataFrame:
@@ -146,7 +170,7 @@ def lag_profile_by_target(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     preference that none of them has, so each is profiled on its own.
     """
     if not frames:
-        raise TrackingError("no per-target attention tables to profile")
+        raise InterpretationError("no per-target attention tables to profile")
     tables = [lag_profile(frame).assign(target=name) for name, frame in frames.items()]
     stacked = pd.concat(tables, ignore_index=True)
     return stacked[["target", *(c for c in stacked.columns if c != "target")]]
@@ -206,13 +230,29 @@ def _profile(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     return table.sort_index().reset_index()
 
 
+def _rows(frame: pd.DataFrame) -> np.ndarray:
+    """The weights as an (rows, L) array, one row per (series, origin, step, head)."""
+    codes = frame.groupby(_STEP_KEYS, sort=False).ngroup().to_numpy()
+    sizes = np.bincount(codes)
+    lookback = int(sizes[0])
+    if (sizes != lookback).any():
+        raise InterpretationError(
+            f"each (series, origin, step, head) needs the same number of source timesteps, but "
+            f"got between {sizes.min()} and {sizes.max()}; pass interpret()'s frame unchanged"
+        )
+    order = np.argsort(codes, kind="stable")
+    return frame["weight"].to_numpy(dtype=float)[order].reshape(-1, lookback)
+
+
 def _check(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> pd.DataFrame:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise TrackingError(
+        raise InterpretationError(
             f"{what} table lacks columns {missing}; got {list(frame.columns)}. Pass the frame "
             "Forecaster.interpret returns, unchanged."
         )
     if frame.empty:
-        raise TrackingError(f"{what} table is empty; interpret a frame with at least one window")
+        raise InterpretationError(
+            f"{what} table is empty; interpret a frame with at least one window"
+        )
     return frame

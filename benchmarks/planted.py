@@ -1,0 +1,115 @@
+"""Planted-truth series for B5: frames whose cause of every forecast step is known.
+
+Each `PlantedCase` builds a frame where the target at time t is a weighted sum of named causes,
+each "column `c`, `k` steps earlier", plus Gaussian noise of a known variance. So for every
+(origin, step) the timestep that drives the forecast is known, and `score_case` can check that
+the temporal attention peaks there and that input attention ranks the true drivers first.
+
+Drivers are white noise or AR(1): autocorrelated drivers are the hard case (the neighbours of
+the causal timestep carry much of its information), and real drivers are autocorrelated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["PlantedCase", "CASES", "planted_frame", "noise_floor_z", "score_attention"]
+
+
+@dataclass(frozen=True)
+class PlantedCase:
+    """target(t) = sum of gain * column(t - lag) over `causes` + noise.
+
+    A cause naming "target" is the target's own seasonal lag. `n_noise` extra pure-noise drivers
+    are added as covariates that do not drive anything.
+    """
+
+    name: str
+    causes: tuple[tuple[str, int, float], ...]  # (column, lag, gain)
+    lookback: int
+    horizon: int
+    phi: float = 0.5  # AR(1) coefficient of every driver; 0 gives white noise
+    n_noise: int = 2
+    noise_std: float = 0.1
+    n: int = 2000
+    seed: int = 0
+    drivers: tuple[str, ...] = field(default=())
+
+    @property
+    def driver_names(self) -> list[str]:
+        named = [c for c, _, _ in self.causes if c != "target"]
+        return list(dict.fromkeys([*named, *self.drivers]))
+
+    @property
+    def covariates(self) -> list[str]:
+        return [*self.driver_names, *[f"noise_{i}" for i in range(self.n_noise)]]
+
+
+CASES: tuple[PlantedCase, ...] = (
+    PlantedCase("ar1-lag12", (("driver", 12, 2.0),), lookback=48, horizon=6),
+    PlantedCase("white-lag30", (("driver", 30, 1.0),), lookback=96, horizon=24, phi=0.0),
+    PlantedCase("ar1-lag26-h24", (("driver", 26, 1.5),), lookback=96, horizon=24, phi=0.7),
+    PlantedCase("two-drivers", (("fast", 5, 1.0), ("slow", 17, -1.0)), lookback=48,
+                horizon=4),
+    PlantedCase("seasonal-own-lag", (("target", 24, 0.9),), lookback=96, horizon=24,
+                n_noise=2, drivers=()),
+)
+
+
+def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
+    """A unit-variance AR(1) path (white noise for phi = 0)."""
+    shocks = rng.standard_normal(n) * np.sqrt(1.0 - phi**2)
+    out = np.empty(n)
+    out[0] = rng.standard_normal()
+    for t in range(1, n):
+        out[t] = phi * out[t - 1] + shocks[t]
+    return out
+
+
+def planted_frame(case: PlantedCase) -> pd.DataFrame:
+    """The case's hourly frame: `time`, `target`, the drivers and the noise drivers."""
+    rng = np.random.default_rng(case.seed)
+    burn = max(lag for _, lag, _ in case.causes) + 1
+    n = case.n + burn
+    columns = {name: _ar1(rng, n, case.phi) for name in case.driver_names}
+    noise = rng.standard_normal(n) * case.noise_std
+    target = np.zeros(n)
+    own = [(lag, gain) for c, lag, gain in case.causes if c == "target"]
+    for t in range(n):  # a recursion only when the target drives itself
+        value = noise[t]
+        for column, lag, gain in case.causes:
+            if column != "target" and t >= lag:
+                value += gain * columns[column][t - lag]
+        for lag, gain in own:
+            if t >= lag:
+                value += gain * target[t - lag]
+        target[t] = value
+    frame = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=case.n, freq="h")})
+    frame["target"] = target[burn:]
+    for name, values in columns.items():
+        frame[name] = values[burn:]
+    for i in range(case.n_noise):
+        frame[f"noise_{i}"] = _ar1(rng, case.n, case.phi)
+    return frame
+
+
+def noise_floor_z(case: PlantedCase, frame: pd.DataFrame, train_rows: int) -> float:
+    """The noise variance on the model's z-scale (the target scaled by its train std)."""
+    std = float(frame["target"].iloc[:train_rows].std(ddof=0))
+    return case.noise_std**2 / std**2
+
+
+def score_attention(case: PlantedCase, temporal: pd.DataFrame) -> float:
+    """Share of (origin, step) pairs whose attention peak lies within ±1 step of a cause.
+
+    `temporal` is `Forecaster.interpret(kind="temporal")`; heads are averaged first. With several
+    causes a peak at any of them counts (each is a true answer).
+    """
+    mean = temporal.groupby(["series", "origin", "step", "distance"])["weight"].mean()
+    peaks = mean.groupby(level=["series", "origin", "step"]).idxmax().map(lambda key: key[3])
+    lags = np.array([lag for _, lag, _ in case.causes])
+    hit = np.abs(peaks.to_numpy()[:, None] - lags[None, :]).min(axis=1) <= 1
+    return float(hit.mean())
