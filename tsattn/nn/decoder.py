@@ -9,8 +9,8 @@
 
 Both read the memory through the same attention interface and the same output head on
 [query, context]; with attention "none" the query alone feeds the head and the weights are None.
-Over a segment encoder both attend per timestep (`StepAttention`), so the weights they return
-are always (B, N, H, L), one row per forecast step.
+Both attend through `StepAttention`, per timestep even over a segment encoder, so the weights
+they return are always (B, N*G, H, L): one row per forecast step, G reads per head.
 """
 
 from __future__ import annotations

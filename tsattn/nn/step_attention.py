@@ -1,7 +1,8 @@
 """Per-timestep attention over a segment encoder: which segment, then which step inside it.
 
-A segment encoder (S > 1) has one memory slot per segment of S timesteps, so plain attention can
-only weigh whole segments. Spreading a segment's weight evenly over its S steps would report a
+Every decoder with attention reads the memory through this module. A segment encoder (S > 1)
+has one memory slot per segment of S timesteps, so plain attention can only weigh whole
+segments; with S = 1 each segment is one timestep and a (below) alone is the attention. Spreading a segment's weight evenly over its S steps would report a
 weight the network never computed. Here every forecast step h weighs every past timestep t as
 
     w[h, t] = a[h, p(t)] * b[h, s(t)]        p(t) = t's segment, s(t) = its offset in the segment
@@ -27,7 +28,8 @@ they are reported as separate heads, so the weights still say where each value c
 Training never builds w, nor even a: since a[h, p] = E[j, p] * Pi[h, p] / Z[h] with E the
 exponentiated attention logits of h's query j (per window) and Pi the exponentiated bias (the
 same for every window), every sum over p or t is a small matrix product of a per-window factor
-with a window-free one. A training step costs about what the segment attention alone did.
+with a window-free one. Even so, a training step of the configs/etth1.yaml model costs about
+20 % more than with segment weights alone (benchmarks/README.md, B2).
 """
 
 from __future__ import annotations
