@@ -2,8 +2,9 @@
 
 Every decoder with attention reads the memory through this module. A segment encoder (S > 1)
 has one memory slot per segment of S timesteps, so plain attention can only weigh whole
-segments; with S = 1 each segment is one timestep and a (below) alone is the attention. Spreading a segment's weight evenly over its S steps would report a
-weight the network never computed. Here every forecast step h weighs every past timestep t as
+segments; with S = 1 each segment is one timestep and a (below) alone is the attention.
+Spreading a segment's weight evenly over its S steps would report a weight the network never
+computed. Here every forecast step h weighs every past timestep t as
 
     w[h, t] = a[h, p(t)] * b[h, s(t)]        p(t) = t's segment, s(t) = its offset in the segment
 
