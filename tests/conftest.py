@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import torch
 from mlflow_server import mlflow_server  # noqa: F401  (a session fixture, shared)
+from synthetic import attention_window
 
 # The models in the tests are tiny: a second intra-op thread only adds synchronisation, and on a
 # busy 2-core machine (pytest plus an MLflow server plus tuning workers) it can slow steps 5x.
@@ -43,21 +44,7 @@ def make_temporal() -> Callable[..., pd.DataFrame]:
                     noise = rng.normal(0, 1, distance.shape)
                     logits = 3 * np.cos(2 * np.pi * distance / 24) + noise
                     weight = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-                    frames.append(
-                        pd.DataFrame(
-                            {
-                                "series": name,
-                                "origin": origin,
-                                "step": np.repeat(step, lookback),
-                                "target_time": np.repeat(origin + step * td, lookback),
-                                "source_time": np.tile(origin - lag * td, horizon),
-                                "lag": np.tile(lag, horizon),
-                                "distance": distance.ravel(),
-                                "head": head,
-                                "weight": weight.ravel(),
-                            }
-                        )
-                    )
+                    frames.append(attention_window(weight, series=name, origin=origin, head=head))
         return pd.concat(frames, ignore_index=True)
 
     return make

@@ -54,3 +54,25 @@ def planted_lag_frame(n: int = 1500, *, lag: int = 6, seed: int = 0) -> pd.DataF
             "noise_b": rng.standard_normal(n),
         }
     )
+
+
+def attention_window(weight: np.ndarray, *, series: object, origin: pd.Timestamp,
+                     head: int = 0) -> pd.DataFrame:
+    """One window's (H, L) temporal weights, oldest source first, as the tidy hourly rows
+    `Forecaster.interpret` returns: the shared builder of the hand-made attention frames."""
+    horizon, lookback = weight.shape
+    td = pd.Timedelta(hours=1)
+    lag, step = np.arange(lookback - 1, -1, -1), np.arange(1, horizon + 1)
+    return pd.DataFrame(
+        {
+            "series": series,
+            "origin": origin,
+            "step": np.repeat(step, lookback),
+            "target_time": np.repeat(origin + step * td, lookback),
+            "source_time": np.tile(origin - lag * td, horizon),
+            "lag": np.tile(lag, horizon),
+            "distance": (lag[None, :] + step[:, None]).ravel(),
+            "head": head,
+            "weight": weight.ravel(),
+        }
+    )
