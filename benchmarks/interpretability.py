@@ -26,7 +26,7 @@ import yaml
 
 from benchmarks.cli_common import add_common, common
 from benchmarks.machine import describe
-from benchmarks.planted import CASES, PlantedCase, noise_floor_z, planted_frame, score_attention
+from benchmarks.planted import CASES, PlantedCase, score_attention, split_case
 from benchmarks.results import markdown_table, write
 from tsattn import Forecaster
 from tsattn.interpret.faithfulness import deletion_test
@@ -54,20 +54,17 @@ def _fits(case: PlantedCase, arch: dict[str, Any]) -> bool:
 def planted_row(case: PlantedCase, arch_name: str, arch: dict[str, Any],
                 max_epochs: int | None = None) -> dict[str, Any]:
     """Fit one case on 70 % of its rows, stop on the next 15 %, score the last 15 %."""
-    frame = planted_frame(case)
-    n_train, n_val = int(0.7 * len(frame)), int(0.15 * len(frame))
-    train = frame.iloc[:n_train]
-    val = frame.iloc[n_train - case.lookback : n_train + n_val]
-    test = frame.iloc[n_train + n_val - case.lookback :]
+    split = split_case(case)
+    test = split.test
     extra = {} if max_epochs is None else {"max_epochs": max_epochs}
     fc = Forecaster(target="target", time_col="time", past_covariates=case.covariates,
                     lookback=case.lookback, horizon=case.horizon, seed=0,
                     enable_progress_bar=False, accelerator="cpu", **arch, **extra)
     start = time.perf_counter()
-    fc.fit(train, val_df=val)
+    fc.fit(split.train, val_df=split.val)
     fit_s = time.perf_counter() - start
     mse = fc.evaluate(test)["mse"]
-    floor = noise_floor_z(case, frame, n_train)
+    floor = split.noise_floor
     temporal = fc.interpret(test, origins="all", stride=max(1, len(test) // 40))
     row = {"case": case.name, "arch": arch_name, "S": fc.network_.config.segment_length,
            "peaks_within_1": score_attention(case, temporal), "mse": mse, "noise_floor": floor,

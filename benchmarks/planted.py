@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["PlantedCase", "CASES", "planted_frame", "noise_floor_z", "score_attention"]
+__all__ = ["CASES", "PlantedCase", "PlantedSplit", "noise_floor_z", "planted_frame",
+           "score_attention", "split_case"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,28 @@ def planted_frame(case: PlantedCase) -> pd.DataFrame:
     for i in range(case.n_noise):
         frame[f"noise_{i}"] = _ar1(rng, case.n, case.phi)
     return frame
+
+
+@dataclass(frozen=True)
+class PlantedSplit:
+    """A case's frame cut 70 / 15 / 15 % (val and test start a lookback early), and its floor."""
+
+    train: pd.DataFrame
+    val: pd.DataFrame
+    test: pd.DataFrame
+    noise_floor: float
+
+
+def split_case(case: PlantedCase) -> PlantedSplit:
+    """The split B5 and the tests share: fit on train, stop on val, score test."""
+    frame = planted_frame(case)
+    n_train, n_val = int(0.7 * len(frame)), int(0.15 * len(frame))
+    return PlantedSplit(
+        train=frame.iloc[:n_train],
+        val=frame.iloc[n_train - case.lookback : n_train + n_val],
+        test=frame.iloc[n_train + n_val - case.lookback :],
+        noise_floor=noise_floor_z(case, frame, n_train),
+    )
 
 
 def noise_floor_z(case: PlantedCase, frame: pd.DataFrame, train_rows: int) -> float:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.planted import CASES, PlantedCase, noise_floor_z, planted_frame, score_attention
+from benchmarks.planted import CASES, PlantedCase, score_attention, split_case
 from tsattn import Forecaster
 from tsattn.interpret import deletion_test
 
@@ -30,16 +30,12 @@ def _fit(case: PlantedCase, **params: Any) -> tuple[Forecaster, Any, float]:
 
 
 def _fit_new(case: PlantedCase, **params: Any) -> tuple[Forecaster, Any, float]:
-    frame = planted_frame(case)
-    n_train, n_val = int(0.7 * len(frame)), int(0.15 * len(frame))
-    train = frame.iloc[:n_train]
-    val = frame.iloc[n_train - case.lookback : n_train + n_val]
-    test = frame.iloc[n_train + n_val - case.lookback :]
+    split = split_case(case)
     fc = Forecaster(target="target", time_col="time", past_covariates=case.covariates,
                     lookback=case.lookback, horizon=case.horizon, accelerator="cpu",
                     enable_progress_bar=False, **params)
-    fc.fit(train, val_df=val)
-    return fc, test, noise_floor_z(case, frame, n_train)
+    fc.fit(split.train, val_df=split.val)
+    return fc, split.test, split.noise_floor
 
 
 @pytest.mark.slow
