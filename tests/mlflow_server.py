@@ -13,7 +13,9 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -104,6 +106,9 @@ def isolate_mlflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     yield
+    from tsattn.tracking import autolog
+
+    autolog(False)
     mlflow = sys.modules.get("mlflow")
     if mlflow is not None:
         while mlflow.active_run() is not None:
@@ -112,3 +117,15 @@ def isolate_mlflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
         utils.set_tracking_uri(None)
     os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
+@contextmanager
+def autologged(**settings: Any) -> Iterator[None]:
+    """Track every fit inside the block (`tsattn.tracking.autolog`), and stop after it."""
+    from tsattn.tracking import autolog
+
+    autolog(**settings)
+    try:
+        yield
+    finally:
+        autolog(False)

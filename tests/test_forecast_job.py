@@ -10,6 +10,7 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import pytest
+from mlflow_server import autologged
 from synthetic import wide_frame
 
 from tsattn import Forecaster
@@ -25,13 +26,16 @@ def registered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, For
     history.to_csv(work / "history.csv", index=False)
     fc = Forecaster(
         target="y", time_col="date", lookback=12, horizon=4, hidden_size=8, max_epochs=1,
-        enable_progress_bar=False, accelerator="cpu", calendar_features="none", track=True,
+        enable_progress_bar=False, accelerator="cpu", calendar_features="none",
     )  # fmt: skip
     previous = os.environ.get("MLFLOW_TRACKING_URI")
     os.environ["MLFLOW_TRACKING_URI"] = uri
     try:
-        fc.fit(history.iloc[:120], val_df=history.iloc[108:])
-        register_model(fc.run_id_, "tiny", "champion", uri=uri)
+        with autologged():
+            fc.fit(history.iloc[:120], val_df=history.iloc[108:])
+        run = mlflow.last_active_run()
+        assert run is not None, "the autologged fit opened no run"
+        register_model(run.info.run_id, "tiny", "champion", uri=uri)
     finally:
         os.environ.pop("MLFLOW_TRACKING_URI")
         if previous is not None:

@@ -11,6 +11,7 @@ from tsattn.errors import (
     TsattnError,
 )
 from tsattn.forecaster import Forecaster
+from tsattn.tracking import install as _install_tracking
 
 __all__ = [
     "ConfigError",
@@ -23,3 +24,7 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+# The composition root: tracking watches fits and resolves `models:/` from outside the
+# estimator (see tsattn.extensions); it imports mlflow only once a run or model is touched.
+_install_tracking()

@@ -92,8 +92,6 @@ class ForecasterConfig(_Strict):
     devices: int | str | list[int] = "auto"
     num_workers: int = Field(default=0, ge=0)
     enable_progress_bar: bool = True
-    # Log fits to MLflow (they are also logged inside an active `mlflow.start_run()`).
-    track: bool = False
 
     @field_validator("target", "past_covariates", "future_covariates", mode="before")
     @classmethod

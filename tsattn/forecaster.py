@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator
 from tsattn.config import ForecasterConfig, validated
 from tsattn.errors import NotFittedError
 from tsattn.evaluation import evaluation_metrics
+from tsattn.extensions import resolve_location, watched_fit
 from tsattn.inference import NetworkOutputs, run_network
 from tsattn.outputs import forecast_frame, input_attention_frame, temporal_attention_frame
 from tsattn.persistence import load_forecaster_state, save_forecaster_state
@@ -81,7 +82,6 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         devices: int | str | list[int] = "auto",
         num_workers: int = 0,
         enable_progress_bar: bool = True,
-        track: bool = False,
     ) -> None:
         self.target = target
         self.time_col = time_col
@@ -122,7 +122,6 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         self.devices = devices
         self.num_workers = num_workers
         self.enable_progress_bar = enable_progress_bar
-        self.track = track
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -142,17 +141,17 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
     ) -> Forecaster:
         """Validate the frames, fit scaling on `train_df` only, train, and keep the best epoch.
 
-        Every data and configuration check runs before the first training step. With
-        `track=True`, or inside an active `mlflow.start_run()`, the fit is logged to MLflow.
+        Every data and configuration check runs before the first training step. Registered
+        fit observers (`tsattn.extensions`) watch it: tracking logs it to MLflow after
+        `tsattn.tracking.autolog()` or inside an active `mlflow.start_run()`.
         """
-        from tsattn.tracking import fit_session  # lazy: mlflow is imported only when tracking
         from tsattn.training import train_network  # lazy: Lightning is needed only to train
 
         config = self.config()
         preprocessor = FramePreprocessor(config)
         train_panel = preprocessor.fit(train_df)
         val_panel = preprocessor.transform(val_df, role="val_df") if val_df is not None else None
-        with fit_session(self, train_df, val_df, enabled=config.track) as session:
+        with watched_fit(self, train_df, val_df) as watch:
             trained = train_network(
                 config,
                 preprocessor.network_config(config),
@@ -162,7 +161,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
                     if val_panel is not None else None
                 ),
                 callbacks=callbacks,
-                logger=session.logger,
+                epoch_sinks=watch.epoch_sinks,
             )
             self.network_ = trained.network
             self.preprocessor_ = preprocessor
@@ -170,8 +169,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             self.epochs_trained_ = trained.epochs_trained
             self.freq_ = preprocessor.freq
             self.series_ids_ = list(train_panel.series_ids)
-            session.finish(self, val_df)
-            self.run_id_ = session.run_id
+            watch.fitted(self, val_df)
         return self
 
     # -- inference -----------------------------------------------------------------------------
@@ -282,17 +280,13 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
 
     @classmethod
     def load(cls, path: str | Path) -> Forecaster:
-        """Load a saved model from a directory or an MLflow `models:/` / `runs:/` URI.
+        """Load a saved model from a directory, or from any location scheme a plug-in registered
+        (tsattn.tracking registers MLflow's `models:/` and `runs:/`).
 
         Weights load with `weights_only=True` and the rest is JSON, so no arbitrary object is
         unpickled.
         """
-        location = str(path)
-        if location.startswith(("models:/", "runs:/")):
-            from tsattn.tracking import resolve_model_uri
-
-            path = resolve_model_uri(location)
-        params, network, preprocessor, extras = load_forecaster_state(Path(path))
+        params, network, preprocessor, extras = load_forecaster_state(resolve_location(path))
         forecaster = cls(**params)
         forecaster.network_ = network.eval()
         forecaster.preprocessor_ = preprocessor

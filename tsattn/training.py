@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from tsattn.config import ForecasterConfig
 from tsattn.data import WindowDataset
 from tsattn.data.module import WindowDataModule
+from tsattn.extensions import EpochSink
 from tsattn.lightning import ForecastingModule
 from tsattn.nn import AttentionSeq2Seq, NetworkConfig
 
@@ -58,9 +60,12 @@ def train_network(
     val: WindowDataset | None,
     *,
     callbacks: list[Callback] | None = None,
-    logger: Any = None,
+    epoch_sinks: list[EpochSink] | None = None,
 ) -> TrainedNetwork:
-    """Seed, train with early stopping on `val` (else the training loss), keep the best epoch."""
+    """Seed, train with early stopping on `val` (else the training loss), keep the best epoch.
+
+    `epoch_sinks` get each epoch's metrics as they are collected (tracking logs them live).
+    """
     L.seed_everything(config.seed, workers=True, verbose=False)
     datamodule = WindowDataModule(
         train=train, val=val, batch_size=config.batch_size, num_workers=config.num_workers,
@@ -74,11 +79,11 @@ def train_network(
         lr_scheduler=config.lr_scheduler,
         max_epochs=config.max_epochs,
     )
-    history = EpochHistory()
+    history = EpochHistory(epoch_sinks)
     with tempfile.TemporaryDirectory(prefix="tsattn-ckpt-") as checkpoint_dir:
         trainer, checkpoint = build_trainer(
             config, has_validation=val is not None, checkpoint_dir=Path(checkpoint_dir),
-            history=history, callbacks=callbacks, logger=logger,
+            history=history, callbacks=callbacks,
         )
         with warnings.catch_warnings():
             # Lightning's own pytree code (not ours, nothing a user can change) trips torch's
@@ -110,25 +115,51 @@ def choose_candidate(network: AttentionSeq2Seq, loss_fn: Any, dataset: WindowDat
 
 
 class EpochHistory(Callback):
-    """Collect one row of logged metrics per epoch, so `Forecaster.history_` needs no logger."""
+    """The one per-epoch metrics collector: a row per epoch for `Forecaster.history_`, passed on
+    to `sinks` (a tracked fit's run, a tuning trial's run) as soon as it is known.
 
-    def __init__(self) -> None:
+    Validation metrics go to the sinks when validation ends, before a pruning callback can stop
+    the trial in the same hook; the epoch's training metrics follow at the epoch's end.
+    """
+
+    def __init__(self, sinks: list[EpochSink] | None = None) -> None:
         self.rows: list[dict[str, float]] = []
+        self.sinks = list(sinks or [])
+        self._validated: dict[str, float] = {}
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        self._validated = _epoch_metrics(trainer, lambda name: name.startswith("val_"))
+        self._emit(trainer, self._validated)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         # Lightning runs validation inside the training epoch, so val_* are already here.
-        row = {"epoch": float(trainer.current_epoch)}
-        for name, value in trainer.callback_metrics.items():
-            if name.endswith("_step"):
-                continue
-            row[name.removesuffix("_epoch")] = float(value)
-        self.rows.append(row)
+        epoch = int(trainer.current_epoch)
+        trained = _epoch_metrics(trainer, lambda name: not name.startswith("val_"))
+        self.rows.append({"epoch": float(epoch), **trained, **self._validated})
+        self._validated = {}
+        self._emit(trainer, trained)
+
+    def _emit(self, trainer: L.Trainer, metrics: dict[str, float]) -> None:
+        if metrics and trainer.is_global_zero:  # one process logs, however many train
+            for sink in self.sinks:
+                sink(int(trainer.current_epoch), metrics)
 
     def frame(self) -> pd.DataFrame:
         history = pd.DataFrame(self.rows)
         if not history.empty:
             history["epoch"] = history["epoch"].astype(int)
         return history
+
+
+def _epoch_metrics(trainer: L.Trainer, wanted: Callable[[str], bool]) -> dict[str, float]:
+    """Epoch-level logged metrics under their `history_` names (no `_step`/`_epoch` suffix)."""
+    return {
+        name.removesuffix("_epoch"): float(value)
+        for name, value in trainer.callback_metrics.items()
+        if not name.endswith("_step") and wanted(name)
+    }
 
 
 def build_trainer(
@@ -138,7 +169,6 @@ def build_trainer(
     checkpoint_dir: Path,
     history: EpochHistory,
     callbacks: list[Callback] | None = None,
-    logger: Any = None,
 ) -> tuple[L.Trainer, ModelCheckpoint]:
     """A Trainer with early stopping and best-checkpoint tracking on the validation loss."""
     monitor = "val_loss" if has_validation else "train_loss"
@@ -159,7 +189,7 @@ def build_trainer(
         devices=config.devices,
         gradient_clip_val=config.gradient_clip_val,
         callbacks=stack,
-        logger=logger if logger is not None else False,
+        logger=False,  # metrics reach tracking through EpochHistory's sinks
         enable_progress_bar=config.enable_progress_bar,
         enable_model_summary=False,
         num_sanity_val_steps=0,

@@ -10,6 +10,7 @@ from typing import Any
 import lightning.pytorch as L
 import pandas as pd
 import pytest
+from mlflow_server import autologged
 
 from tsattn.errors import TrackingError
 
@@ -34,8 +35,8 @@ def test_unreachable_server_fails_before_training(
     monkeypatch.setenv("MLFLOW_TRACKING_URI", dead_uri)
     recorder = _Recorder()
     train, val = fit_kit.train_val()
-    with pytest.raises(TrackingError, match=f"{dead_uri}.*unreachable"):
-        fit_kit.forecaster(track=True).fit(train, val_df=val, callbacks=[recorder])
+    with autologged(), pytest.raises(TrackingError, match=f"{dead_uri}.*unreachable"):
+        fit_kit.forecaster().fit(train, val_df=val, callbacks=[recorder])
     assert not recorder.started
 
 
@@ -43,8 +44,8 @@ def test_crashed_fit_marks_run_failed(server_env: str, fit_kit: SimpleNamespace)
     import mlflow
 
     train, val = fit_kit.train_val()
-    with pytest.raises(RuntimeError, match="simulated crash"):
-        fit_kit.forecaster(track=True).fit(train, val_df=val, callbacks=[_Recorder(crash=True)])
+    with autologged(), pytest.raises(RuntimeError, match="simulated crash"):
+        fit_kit.forecaster().fit(train, val_df=val, callbacks=[_Recorder(crash=True)])
     run = mlflow.MlflowClient(server_env).get_run(fit_kit.last_run_id())
     assert run.info.status == "FAILED"
     assert run.data.params["lookback"] == "8"  # settings were logged before training
@@ -53,7 +54,7 @@ def test_crashed_fit_marks_run_failed(server_env: str, fit_kit: SimpleNamespace)
 
 def test_untracked_fit_touches_no_store(tmp_path: Path, fit_kit: SimpleNamespace) -> None:
     train, val = fit_kit.train_val()
-    fit_kit.forecaster(max_epochs=1, track=False).fit(train, val_df=val)
+    fit_kit.forecaster(max_epochs=1).fit(train, val_df=val)
     assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "mlartifacts").exists()
     mlflow = sys.modules.get("mlflow")
     assert mlflow is None or mlflow.active_run() is None
@@ -66,9 +67,10 @@ def test_embedded_default_store_records_fit_without_server(
 
     train, val = fit_kit.train_val()
     # attention="none" skips the plots (covered against the server) and checks that path too.
-    forecaster = fit_kit.forecaster(
-        max_epochs=1, attention="none", input_attention=False, track=True
-    ).fit(train, val_df=val)
+    with autologged():
+        forecaster = fit_kit.forecaster(
+            max_epochs=1, attention="none", input_attention=False
+        ).fit(train, val_df=val)
     run_id = fit_kit.last_run_id()
     assert (tmp_path / "mlflow.db").is_file()
     readme = next((tmp_path / "mlartifacts").rglob("interpretation/README.txt")).read_text()
@@ -88,10 +90,11 @@ def test_channel_independent_run_logs_each_targets_lag_profile(
     tmp_path: Path, fit_kit: SimpleNamespace
 ) -> None:
     train, val = fit_kit.train_val()
-    fit_kit.forecaster(
-        target=["OT", "load"], past_covariates=[], input_attention=False,
-        channel_independent=True, max_epochs=1, track=True,
-    ).fit(train, val_df=val)
+    with autologged():
+        fit_kit.forecaster(
+            target=["OT", "load"], past_covariates=[], input_attention=False,
+            channel_independent=True, max_epochs=1,
+        ).fit(train, val_df=val)
     folder = next((tmp_path / "mlartifacts").rglob("interpretation"))
     profile = pd.read_csv(folder / "lag_profile_by_target.csv")
     assert profile["target"].unique().tolist() == ["OT", "load"]
@@ -113,10 +116,8 @@ def test_model_that_cannot_be_logged_is_saved_locally_and_named(
 
     monkeypatch.setattr(pyfunc_model, "log_forecaster_model", store_gone)
     train, val = fit_kit.train_val()
-    forecaster = fit_kit.forecaster(
-        max_epochs=1, attention="none", input_attention=False, track=True
-    )
-    with pytest.raises(TrackingError, match="saved at") as info:
+    forecaster = fit_kit.forecaster(max_epochs=1, attention="none", input_attention=False)
+    with autologged(), pytest.raises(TrackingError, match="saved at") as info:
         forecaster.fit(train, val_df=val)
     run_id = fit_kit.last_run_id()
     saved = tmp_path / "tsattn-unlogged-models" / run_id

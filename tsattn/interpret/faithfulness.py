@@ -13,11 +13,14 @@ A ratio near 1 means the weights do not reflect what the network reads.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import torch
+
+if TYPE_CHECKING:
+    from tsattn.forecaster import Forecaster
 
 __all__ = ["deletion_test", "interpolate_over"]
 
@@ -78,7 +81,7 @@ def _random_masks(shape: tuple[int, int], k: int, rng: np.random.Generator
     return scattered, contiguous
 
 
-def _windows(forecaster: Any, df: pd.DataFrame, stride: int, max_windows: int | None
+def _windows(forecaster: Forecaster, df: pd.DataFrame, stride: int, max_windows: int | None
              ) -> tuple[np.ndarray, np.ndarray | None]:
     """The scaled past (W, L, V) and known future (W, H, F) of the windows in `df`: every
     `stride`-th, then at most `max_windows` of those, evenly spaced."""
@@ -92,7 +95,7 @@ def _windows(forecaster: Any, df: pd.DataFrame, stride: int, max_windows: int | 
     return batch["past"].numpy(), (future.numpy() if future.size(-1) else None)
 
 
-def deletion_test(forecaster: Any, df: pd.DataFrame, *,
+def deletion_test(forecaster: Forecaster, df: pd.DataFrame, *,
                   fractions: tuple[float, ...] = (0.05, 0.1, 0.2), draws: int = 5,
                   stride: int = 1, max_windows: int | None = None,
                   seed: int = 0) -> pd.DataFrame:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from tsattn.forecaster import Forecaster
 
 __all__ = ["MAX_PROFILED_TARGETS", "PROFILE_ORIGINS", "InterpretationInputs",
            "interpretation_inputs"]
@@ -37,7 +40,7 @@ class InterpretationInputs:
 
 
 def interpretation_inputs(
-    forecaster: Any, frame: pd.DataFrame, *, max_origins: int = 500
+    forecaster: Forecaster, frame: pd.DataFrame, *, max_origins: int = 500
 ) -> InterpretationInputs:
     """Interpret every window of `frame` (sampled by a stride above `max_origins` windows).
 
@@ -47,13 +50,11 @@ def interpretation_inputs(
     stride = _stride(forecaster, frame, max_origins)
     targets = [forecaster.target] if isinstance(forecaster.target, str) else list(forecaster.target)
     target = targets[0]
-    network = getattr(getattr(forecaster, "network_", None), "config", None)
-    per_target = bool(getattr(network, "channel_independent", False)) and (
-        getattr(network, "n_targets", 1) > 1
-    )
+    network = forecaster.network_.config
+    per_target = network.channel_independent and network.n_targets > 1
     notes: list[str] = []
     temporal = lag_by_target = None
-    if getattr(forecaster, "attention", "none") != "none":
+    if forecaster.attention != "none":
         temporal = forecaster.interpret(frame, kind="temporal", origins="all", stride=stride,
                                         target=target if per_target else None)
         if per_target:
@@ -64,16 +65,16 @@ def interpretation_inputs(
             )
             lag_by_target = _lag_by_target(forecaster, frame, targets, notes)
     inputs = None
-    if getattr(forecaster, "input_attention", False):
+    if forecaster.input_attention:
         inputs = forecaster.interpret(frame, kind="input", origins="all", stride=stride)
     series_labels = temporal["series"].unique() if temporal is not None else []
     history = _history(forecaster, frame, target, series_labels)
     return InterpretationInputs(temporal, inputs, history, target, stride, notes, lag_by_target,
-                                getattr(forecaster, "id_col", None))
+                                forecaster.id_col)
 
 
 def _lag_by_target(
-    forecaster: Any, frame: pd.DataFrame, targets: list[str], notes: list[str]
+    forecaster: Forecaster, frame: pd.DataFrame, targets: list[str], notes: list[str]
 ) -> pd.DataFrame:
     """Each target's own lag profile, from a sparser sample of windows than the heatmaps'."""
     from tsattn.interpret.tables import lag_profile_by_target
@@ -93,8 +94,8 @@ def _lag_by_target(
     return lag_profile_by_target(frames)
 
 
-def _stride(forecaster: Any, frame: pd.DataFrame, max_origins: int) -> int:
-    id_col = getattr(forecaster, "id_col", None)
+def _stride(forecaster: Forecaster, frame: pd.DataFrame, max_origins: int) -> int:
+    id_col = forecaster.id_col
     per_series = frame.groupby(id_col).size() if id_col else pd.Series([len(frame)])
     span = int(forecaster.lookback) + int(forecaster.horizon) - 1
     windows = int((per_series - span).clip(lower=0).sum())
@@ -102,10 +103,10 @@ def _stride(forecaster: Any, frame: pd.DataFrame, max_origins: int) -> int:
 
 
 def _history(
-    forecaster: Any, frame: pd.DataFrame, target: str, series_labels: Any
+    forecaster: Forecaster, frame: pd.DataFrame, target: str, series_labels: Any
 ) -> pd.DataFrame | None:
     """Long frame (series, time, value) of the first target, keyed like the attention tables."""
-    time_col, id_col = getattr(forecaster, "time_col", None), getattr(forecaster, "id_col", None)
+    time_col, id_col = forecaster.time_col, forecaster.id_col
     if time_col is None or target not in frame:
         return None
     times = pd.to_datetime(frame[time_col], errors="coerce")

@@ -14,11 +14,14 @@ import shutil
 import tempfile
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mlflow.pyfunc
 import pandas as pd
 from mlflow.pyfunc import PythonModel
+
+if TYPE_CHECKING:
+    from tsattn.forecaster import Forecaster
 
 __all__ = [
     "MODEL_NAME",
@@ -64,12 +67,14 @@ class ForecasterModel(PythonModel):  # type: ignore[misc]
         return self.forecaster.predict(history, future_df=future)
 
 
-def split_future(forecaster: Any, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def split_future(
+    forecaster: Forecaster, frame: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Split one input frame into (history, future rows) for models with future covariates.
 
     Future rows are those after each series' last observed target, with every target empty.
     """
-    if not getattr(forecaster, "future_covariates", None):
+    if not forecaster.future_covariates:
         return frame, None
     targets = _as_list(forecaster.target)
     empty = frame[targets].isna().all(axis=1)
@@ -86,11 +91,13 @@ def split_future(forecaster: Any, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd
     return frame.loc[~future_mask], future
 
 
-def input_example(forecaster: Any, frame: pd.DataFrame, *, series: int = 2) -> pd.DataFrame:
+def input_example(
+    forecaster: Forecaster, frame: pd.DataFrame, *, series: int = 2
+) -> pd.DataFrame:
     """A valid request: the last `lookback` rows of up to `series` series (+ future rows)."""
     id_col, lookback = forecaster.id_col, int(forecaster.lookback)
     horizon = int(forecaster.horizon)
-    needs_future = bool(getattr(forecaster, "future_covariates", None))
+    needs_future = bool(forecaster.future_covariates)
     tail = lookback + (horizon if needs_future else 0)
     if id_col:
         keep = list(pd.unique(frame[id_col]))[:series]
@@ -110,7 +117,7 @@ def input_example(forecaster: Any, frame: pd.DataFrame, *, series: int = 2) -> p
     return example
 
 
-def log_forecaster_model(forecaster: Any, frame: pd.DataFrame) -> Any:
+def log_forecaster_model(forecaster: Forecaster, frame: pd.DataFrame) -> Any:
     """Log `forecaster` to the active run as pyfunc model `model`; returns MLflow's ModelInfo."""
     from mlflow.models import infer_signature
 

@@ -10,9 +10,12 @@ import json
 import platform
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from tsattn.forecaster import Forecaster
 
 __all__ = [
     "config_dict",
@@ -26,25 +29,23 @@ __all__ = [
 _MAX_PARAM_CHARS = 6000  # MLflow's limit on a param value; the full config is also an artifact
 
 
-def config_dict(forecaster: Any) -> dict[str, Any]:
-    """The full resolved configuration: validated config if the model offers it, else params."""
-    config = getattr(forecaster, "config", None)
-    if callable(config):
-        resolved: dict[str, Any] = config().resolved()
-        return resolved
-    params: dict[str, Any] = forecaster.get_params(deep=False)
-    return params
+def config_dict(forecaster: Forecaster) -> dict[str, Any]:
+    """The full resolved configuration ("auto" settings resolved), as a tracked run logs it."""
+    resolved: dict[str, Any] = forecaster.config().resolved()
+    return resolved
 
 
-def data_facts(forecaster: Any, frames: Mapping[str, pd.DataFrame | None]) -> dict[str, str]:
+def data_facts(forecaster: Forecaster, frames: Mapping[str, pd.DataFrame | None]) -> dict[str, str]:
     """Series count, rows and time span per split, plus the columns the model reads.
 
     Keys are `data.<split>.<fact>` and `data.columns.<role>`, so they sort together in the UI.
     """
     facts: dict[str, str] = {}
-    time_col, id_col = getattr(forecaster, "time_col", None), getattr(forecaster, "id_col", None)
-    for role in ("target", "past_covariates", "future_covariates"):
-        facts[f"data.columns.{role}"] = _render(_as_list(getattr(forecaster, role, None)))
+    time_col, id_col = forecaster.time_col, forecaster.id_col
+    roles = {"target": forecaster.target, "past_covariates": forecaster.past_covariates,
+             "future_covariates": forecaster.future_covariates}
+    for role, columns in roles.items():
+        facts[f"data.columns.{role}"] = _render(_as_list(columns))
     facts["data.columns.time"] = _render(time_col)
     facts["data.columns.id"] = _render(id_col)
     for split, frame in frames.items():

@@ -1,8 +1,9 @@
-"""The hook `Forecaster.fit` calls: decide whether to track, own the run, record everything.
+"""How tracking watches a `Forecaster.fit`: decide whether to track, own the run, record it.
 
-`fit_session` opens before the first training step (so an unreachable store fails fast, with
-nothing lost) and yields a `FitSession` whose `logger` goes to the Trainer and whose `finish`
-runs after training to log what only a fitted model has: the model, final facts, attention.
+`FIT_TRACKER` is the fit observer (`tsattn.extensions`) the package registers. For a fit it
+tracks, `fit_session` opens the run before the first training step (so an unreachable store
+fails fast, with nothing lost); the run gets each epoch's metrics live, and `FitSession.finish`
+logs what only a fitted model has once training is done: the model, final facts, attention.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import tempfile
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from tsattn.errors import TrackingError
+from tsattn.extensions import FitWatch
 from tsattn.tracking.runs import active_run
 
 if TYPE_CHECKING:
     from tsattn.config import TrackingConfig
+    from tsattn.forecaster import Forecaster
 
-__all__ = ["FitSession", "autolog", "fit_session"]
+__all__ = ["FIT_TRACKER", "FitSession", "FitTracker", "autolog", "fit_session"]
 
 _UNLOGGED_DIR = "tsattn-unlogged-models"
 _autolog: TrackingConfig | None = None
@@ -36,7 +39,8 @@ def autolog(
     experiment: str = "tsattn",
     allow_offline: bool = False,
 ) -> None:
-    """Track every `Forecaster.fit` in this process, as if each had `track=True`.
+    """Track every `Forecaster.fit` in this process, each in a run of its own (or in the
+    active run, when there is one).
 
     `uri` and `experiment` choose the store (default: MLFLOW_TRACKING_URI, else the local
     `sqlite:///mlflow.db`); `autolog(False)` turns it off again.
@@ -51,56 +55,58 @@ def autolog(
     )
 
 
+class FitTracker:
+    """The fit observer tracking registers: watches a fit after `autolog()` or inside an active
+    MLflow run, and leaves every other fit alone (MLflow not even imported)."""
+
+    def watch(
+        self, forecaster: Forecaster, train_df: pd.DataFrame, val_df: pd.DataFrame | None
+    ) -> AbstractContextManager[FitWatch | None]:
+        if _autolog is None and active_run() is None:
+            return nullcontext(None)
+        return fit_session(forecaster, train_df, val_df)
+
+
+FIT_TRACKER = FitTracker()
+
+
 @dataclass
 class FitSession:
-    """What `fit` needs from tracking: a Trainer logger and a `finish` to call after training.
+    """One tracked fit's run, and `finish`: what to log once the model is fitted."""
 
-    The no-op session (tracking off) has `logger=None` and a `finish` that does nothing.
-    """
-
-    logger: Any = None
-    run_id: str | None = None
-    store_uri: str | None = None
+    run_id: str
+    store_uri: str
+    train_df: pd.DataFrame
     allow_offline: bool = False
-    train_df: pd.DataFrame | None = None
     interpretation_windows: int = 4
     max_origins: int = 500  # windows interpreted; ~18 MB of Parquet at lookback=horizon=96
 
-    def finish(self, forecaster: Any, val_df: pd.DataFrame | None) -> None:
-        """Log the fitted model, metrics history (if no logger ran), facts and attention."""
-        if self.run_id is None:
-            return
+    def finish(self, forecaster: Forecaster, val_df: pd.DataFrame | None) -> None:
+        """Log the fitted model, final facts and attention (epoch metrics are already in)."""
         import mlflow
 
         reference = val_df if val_df is not None else self.train_df
-        if reference is None:
-            raise TrackingError("FitSession.finish needs val_df or the session's train_df")
         if not self._log_model(forecaster, reference):  # first: it must not be lost
             return  # store gone (allow_offline): the model is saved locally, skip the rest
         self._log_outcome(forecaster)
         mlflow.set_tag("tsattn.interpretation_data", "val_df" if val_df is not None else "train_df")
         self._log_interpretation(forecaster, reference)
 
-    def _log_outcome(self, forecaster: Any) -> None:
+    def _log_outcome(self, forecaster: Forecaster) -> None:
         import mlflow
 
-        history: pd.DataFrame = getattr(forecaster, "history_", pd.DataFrame())
-        logged: set[int] = getattr(self.logger, "epochs_logged", set())
-        if not history.empty and not logged:  # no Lightning logger was used: log the history
-            for row in history.to_dict("records"):
-                epoch = int(row.pop("epoch"))
-                mlflow.log_metrics({k: float(v) for k, v in row.items() if pd.notna(v)}, step=epoch)
-        mlflow.log_metric("epochs_trained", float(getattr(forecaster, "epochs_trained_", 0)))
+        history = forecaster.history_
+        mlflow.log_metric("epochs_trained", float(forecaster.epochs_trained_))
         if "val_loss" in history:
             best = int(history["val_loss"].idxmin())
             mlflow.log_metric("best_val_loss", float(history.loc[best, "val_loss"]))
             mlflow.log_metric("best_epoch", float(history.loc[best, "epoch"]))
-        freq = _fitted_freq(forecaster)
+        freq = forecaster.freq_
         if freq:
             mlflow.set_tag("tsattn.freq", freq)
             _log_params_once({"data.freq": freq})
 
-    def _log_model(self, forecaster: Any, frame: pd.DataFrame) -> bool:
+    def _log_model(self, forecaster: Forecaster, frame: pd.DataFrame) -> bool:
         """Log the pyfunc model; on failure save it locally and raise (or warn if offline ok)."""
         import mlflow
 
@@ -122,7 +128,7 @@ class FitSession:
         mlflow.set_tag("tsattn.model_uri", info.model_uri)
         return True
 
-    def _log_interpretation(self, forecaster: Any, frame: pd.DataFrame) -> None:
+    def _log_interpretation(self, forecaster: Forecaster, frame: pd.DataFrame) -> None:
         import mlflow
 
         from tsattn.tracking.interpretation import write_interpretation
@@ -137,7 +143,7 @@ class FitSession:
                     inputs.inputs,
                     history=inputs.history,
                     target=inputs.target,
-                    freq=_fitted_freq(forecaster),
+                    freq=forecaster.freq_,
                     windows=self.interpretation_windows,
                     lag_by_target=inputs.lag_by_target,
                     id_col=inputs.id_col,
@@ -162,31 +168,25 @@ class FitSession:
 
 @contextmanager
 def fit_session(
-    forecaster: Any,
+    forecaster: Forecaster,
     train_df: pd.DataFrame,
     val_df: pd.DataFrame | None,
-    *,
-    enabled: bool,
-    tracking: TrackingConfig | None = None,
-) -> Iterator[FitSession]:
-    """Yield a tracking session for one `fit`; a no-op one when tracking is off.
+) -> Iterator[FitWatch]:
+    """Track one `fit`: what the fit should add (live epoch metrics, a `finish` once fitted).
 
-    Tracks when `enabled`, when `autolog()` is on, or when an MLflow run is active (then it logs
-    into that run and leaves ending it to its owner). Otherwise it starts a run in the store
-    `tracking` names (default: MLFLOW_TRACKING_URI, else local sqlite), failing fast with
-    TrackingError if unreachable; that run ends FAILED if the fit raises.
+    Inside an active MLflow run it logs into that run and leaves ending it to its owner.
+    Otherwise it starts a run in the store `autolog` named (default: MLFLOW_TRACKING_URI, else
+    local sqlite), failing fast with TrackingError if unreachable; that run ends FAILED if the
+    fit raises.
     """
-    if not enabled and _autolog is None and active_run() is None:
-        yield FitSession()
-        return
     import mlflow
 
     from tsattn.config import TrackingConfig
     from tsattn.tracking import record
-    from tsattn.tracking.logger import EpochMLFlowLogger
+    from tsattn.tracking.epochs import RunEpochSink
     from tsattn.tracking.runs import start_run
 
-    settings = (tracking or _autolog or TrackingConfig()).model_copy(update={"enabled": True})
+    settings = (_autolog or TrackingConfig()).model_copy(update={"enabled": True})
     config = record.config_dict(forecaster)
     tags = {**record.model_tags(config), "tsattn.job": "fit"}
     run_name = settings.run_name or record.default_run_name(config)
@@ -198,19 +198,18 @@ def fit_session(
         existing = mlflow.MlflowClient().get_run(run_id).data.tags
         mlflow.set_tags({k: v for k, v in tags.items() if k not in existing})
         _log_start(run_id, config, forecaster, train_df, val_df)
-        yield FitSession(
-            logger=EpochMLFlowLogger(run_id=run_id, tracking_uri=uri),
-            run_id=run_id,
-            store_uri=uri,
-            allow_offline=settings.allow_offline,
-            train_df=train_df,
+        session = FitSession(
+            run_id=run_id, store_uri=uri, train_df=train_df, allow_offline=settings.allow_offline
+        )
+        yield FitWatch(
+            epoch_sinks=[RunEpochSink(run_id, tracking_uri=uri)], on_fitted=[session.finish]
         )
 
 
 def _log_start(
     run_id: str,
     config: dict[str, Any],
-    forecaster: Any,
+    forecaster: Forecaster,
     train_df: pd.DataFrame,
     val_df: pd.DataFrame | None,
 ) -> None:
@@ -256,16 +255,9 @@ def _log_dataset(frame: pd.DataFrame, name: str) -> None:
         )
 
 
-def _fitted_freq(forecaster: Any) -> str | None:
-    for owner in (forecaster, getattr(forecaster, "preprocessor_", None)):
-        for attribute in ("freq_", "freq"):
-            value = getattr(owner, attribute, None)
-            if isinstance(value, str) and value:
-                return value
-    return None
-
-
-def _deletion_metrics(forecaster: Any, frame: pd.DataFrame, folder: Path) -> dict[str, float]:
+def _deletion_metrics(
+    forecaster: Forecaster, frame: pd.DataFrame, folder: Path
+) -> dict[str, float]:
     """The deletion test at k = 10 % on up to 100 windows: does the attention say what the
     model uses? Written to faithfulness.csv, returned as the run's metrics."""
     from tsattn.interpret.faithfulness import deletion_test

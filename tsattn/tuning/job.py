@@ -35,7 +35,7 @@ from tsattn.tuning.study import (
 
 __all__ = ["TuneResult", "tune_job"]
 
-_QUIET = {"track": False, "enable_progress_bar": False}
+_QUIET = {"enable_progress_bar": False}
 
 
 @dataclass

@@ -5,7 +5,8 @@ or running it on another machine against the same storage, adds trials under the
 Trial runs are written through an `MlflowClient` rather than the fluent API: no run is *active*
 during a trial, so `Forecaster.fit` does not log a model and attention plots for every trial;
 only the final best model gets those (see `best.py`). A trial run holds the trial's full config
-as params, its per-epoch metrics as Lightning reports them, and its Optuna state as a tag.
+as params, its per-epoch metrics (from the same collector and sink a tracked fit uses), and its
+Optuna state as a tag.
 """
 
 from __future__ import annotations
@@ -13,13 +14,11 @@ from __future__ import annotations
 import json
 import os
 import socket
-import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import lightning.pytorch as L
 import optuna
 from lightning.pytorch.callbacks import Callback
 from optuna.trial import TrialState
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
     from tsattn.config import ExperimentConfig
 
 __all__ = [
-    "EpochMetrics",
     "close_orphan_trial_runs",
     "log_study_summary",
     "study_run",
@@ -100,7 +98,9 @@ def trial_run(
     """
     from mlflow.tracking import MlflowClient
 
+    from tsattn.tracking.epochs import RunEpochSink
     from tsattn.tracking.record import log_params
+    from tsattn.training import EpochHistory
 
     client = MlflowClient(link.uri)
     run = client.create_run(
@@ -122,7 +122,7 @@ def trial_run(
     log_params(run_id, {**config, **searched}, client=client)
     state, status = TrialState.FAIL, "FAILED"
     try:
-        yield [EpochMetrics(client, run_id)]
+        yield [EpochHistory([RunEpochSink(run_id, client=client)])]
         state, status = TrialState.COMPLETE, "FINISHED"
     except optuna.TrialPruned:
         # Pruning is the study working as designed, not a failed run.
@@ -146,33 +146,6 @@ def _end(client: Any, run_id: str, state: TrialState, status: str) -> None:
         warnings.warn(
             f"could not end MLflow run {run_id} as {status}: {err}", RuntimeWarning, stacklevel=3
         )
-
-
-class EpochMetrics(Callback):
-    """Log each epoch's metrics to a trial run, validation metrics before pruning can stop it."""
-
-    def __init__(self, client: Any, run_id: str) -> None:
-        self.client = client
-        self.run_id = run_id
-
-    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if not trainer.sanity_checking:
-            self._log(trainer, lambda name: name.startswith("val_"))
-
-    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._log(trainer, lambda name: not name.startswith("val_"))
-
-    def _log(self, trainer: L.Trainer, wanted: Any) -> None:
-        from mlflow.entities import Metric
-
-        stamp, epoch = int(time.time() * 1000), int(trainer.current_epoch)
-        metrics = [
-            Metric(name.removesuffix("_epoch"), float(value), stamp, epoch)
-            for name, value in trainer.callback_metrics.items()
-            if not name.endswith("_step") and wanted(name)
-        ]
-        if metrics:
-            self.client.log_batch(self.run_id, metrics=metrics)
 
 
 def close_orphan_trial_runs(study: optuna.Study, link: TrackingLink) -> int:

@@ -58,8 +58,6 @@ class Objective:
             "devices": self.slot.devices,
             # Workers write to log files; a progress bar per epoch would only bloat them.
             "enable_progress_bar": False,
-            # The trial's nested run records it; `track` would open a separate run per fit.
-            "track": False,
         }
         # The run opens before anything can fail, so every trial (even an invalid combination)
         # has its nested run: with what will train ("auto" resolved, as a tracked fit logs it),

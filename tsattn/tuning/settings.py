@@ -51,7 +51,6 @@ NOT_TUNABLE: dict[str, str] = {
     "devices": "--workers/--gpus decide the hardware",
     "num_workers": "it is a data-loading setting, not a model setting",
     "enable_progress_bar": "it only changes console output",
-    "track": "tuning records every trial in MLflow itself",
 }
 
 Scalar = bool | int | float | str | None
