@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 import pandas as pd
@@ -21,6 +21,9 @@ from tsattn.config import ExperimentConfig, ForecasterConfig
 from tsattn.tuning.hardware import torch_threads
 from tsattn.tuning.settings import TuneSettings
 from tsattn.tuning.space import trial_forecaster_config
+
+if TYPE_CHECKING:
+    from tsattn.forecaster import Forecaster
 
 __all__ = ["BestModel", "DEFAULT_ALIAS", "fit_best"]
 
@@ -35,7 +38,7 @@ class BestModel:
     trial: int
     value: float
     params: dict[str, Any]
-    forecaster: Any
+    forecaster: Forecaster | None
     model_dir: Path
     trained_on: str
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
