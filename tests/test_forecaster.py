@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 import subprocess
@@ -15,7 +14,6 @@ from sklearn.base import clone
 from synthetic import panel_frame, wide_frame
 
 from tsattn import Forecaster, NotFittedError
-from tsattn.config import ForecasterConfig
 from tsattn.nn.step_attention import N_READS
 
 TINY = dict(
@@ -190,16 +188,6 @@ def test_scikit_learn_conventions() -> None:
     assert clone(fc).get_params() == fc.get_params()
     assert fc.set_params(cell="gru").cell == "gru"
     assert not hasattr(fc, "network_")  # __init__ only stores parameters
-
-
-def test_forecaster_defaults_match_the_config_defaults() -> None:
-    signature = inspect.signature(Forecaster.__init__).parameters
-    for name, field in ForecasterConfig.model_fields.items():
-        if name == "target":
-            continue
-        default = field.get_default(call_default_factory=True)
-        given = signature[name].default
-        assert (given if given is not None or default is None else []) == default, name
 
 
 def test_auto_architecture_is_resolved_at_fit_and_kept_by_save(tmp_path) -> None:

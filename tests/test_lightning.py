@@ -9,11 +9,11 @@ from typing import Any
 import lightning.pytorch as L
 import pytest
 import torch
+from networks import network
 from torch.utils.data import DataLoader, Dataset
 
 from tsattn.errors import ConfigError
 from tsattn.lightning import ForecastingModule
-from tsattn.nn import NetworkConfig
 from tsattn.nn.step_attention import N_READS
 
 LOOKBACK, HORIZON, PERIOD = 12, 3, 12
@@ -57,8 +57,8 @@ class SineWindows(Dataset):
 
 
 def _network(**params: Any) -> dict[str, Any]:
-    return NetworkConfig(n_features=2, n_targets=1, n_future=2, lookback=LOOKBACK,
-                         horizon=HORIZON, hidden_size=16, **params).to_dict()
+    return network(n_features=2, n_targets=1, n_future=2, lookback=LOOKBACK,
+                   horizon=HORIZON, hidden_size=16, **params).to_dict()
 
 
 def _loader(n: int, seed: int, shuffle: bool = False, with_target: bool = True) -> DataLoader:

@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -22,6 +23,7 @@ from tsattn.evaluation import evaluation_metrics
 from tsattn.extensions import resolve_location, watched_fit
 from tsattn.inference import NetworkOutputs, run_network
 from tsattn.outputs import forecast_frame, input_attention_frame, temporal_attention_frame
+from tsattn.params import declared_parameters, parameters_doc
 from tsattn.persistence import load_forecaster_state, save_forecaster_state
 from tsattn.preprocess import FramePreprocessor
 
@@ -31,97 +33,30 @@ if TYPE_CHECKING:
 __all__ = ["Forecaster"]
 
 Origins = Literal["last", "all"]
+_FIRST = ("target",)  # positional-or-keyword; every other parameter is keyword-only
 
 
 class Forecaster(BaseEstimator):  # type: ignore[misc]
     """An attention LSTM/GRU encoder-decoder forecaster for one or many (panel) series.
 
-    Parameters mirror `tsattn.config.ForecasterConfig`, which documents and validates them in
-    `fit`. Learned state ends in `_`. `predict` forecasts the `horizon` steps after each series.
+    The parameters are `tsattn.config.ForecasterConfig`'s fields, listed below; `fit` validates
+    them. Learned state ends in `_`. `predict` forecasts the `horizon` steps after each series.
     """
 
-    def __init__(
-        self,
-        target: list[str] | str,
-        *,
-        time_col: str | None = None,
-        id_col: str | None = None,
-        past_covariates: list[str] | None = None,
-        future_covariates: list[str] | None = None,
-        calendar_features: Literal["auto", "none"] | list[str] = "none",
-        freq: str | None = None,
-        fill_missing: Literal["raise", "ffill", "interpolate"] = "raise",
-        constant_columns: Literal["raise", "keep"] = "raise",
-        scaling: Literal["standard", "none"] = "standard",
-        lookback: int = 96,
-        horizon: int = 24,
-        stride: int = 1,
-        cell: Literal["lstm", "gru"] = "lstm",
-        hidden_size: int = 64,
-        num_layers: int = 1,
-        dropout: float = 0.0,
-        attention: Literal["additive", "general", "dot", "multihead", "none"] = "general",
-        num_heads: int = 4,
-        input_attention: bool = False,
-        decoder: Literal["direct", "autoregressive"] = "direct",
-        revin: bool | Literal["auto"] = "auto",
-        highway: bool = False,
-        channel_independent: bool | Literal["auto"] = "auto",
-        segment_length: int | Literal["auto"] = "auto",
-        loss: Literal["auto", "mse", "mae", "huber", "pinball"] = "auto",
-        quantiles: list[float] | None = None,
-        learning_rate: float = 1e-3,
-        weight_decay: float = 0.0,
-        lr_scheduler: Literal["none", "plateau", "cosine"] = "none",
-        batch_size: int = 64,
-        max_epochs: int = 20,
-        patience: int | None = 5,
-        gradient_clip_val: float | None = 1.0,
-        seed: int = 0,
-        accelerator: str = "auto",
-        devices: int | str | list[int] = "auto",
-        num_workers: int = 0,
-        enable_progress_bar: bool = True,
-    ) -> None:
-        self.target = target
-        self.time_col = time_col
-        self.id_col = id_col
-        self.past_covariates = past_covariates
-        self.future_covariates = future_covariates
-        self.calendar_features = calendar_features
-        self.freq = freq
-        self.fill_missing = fill_missing
-        self.constant_columns = constant_columns
-        self.scaling = scaling
-        self.lookback = lookback
-        self.horizon = horizon
-        self.stride = stride
-        self.cell = cell
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.dropout = dropout
-        self.attention = attention
-        self.num_heads = num_heads
-        self.input_attention = input_attention
-        self.decoder = decoder
-        self.revin = revin
-        self.highway = highway
-        self.channel_independent = channel_independent
-        self.segment_length = segment_length
-        self.loss = loss
-        self.quantiles = quantiles
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.lr_scheduler = lr_scheduler
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.gradient_clip_val = gradient_clip_val
-        self.seed = seed
-        self.accelerator = accelerator
-        self.devices = devices
-        self.num_workers = num_workers
-        self.enable_progress_bar = enable_progress_bar
+    @declared_parameters(ForecasterConfig, positional=_FIRST)
+    def __init__(self, target: list[str] | str, **params: Any) -> None:
+        """Store every parameter as given, scikit-learn's rule: `fit` validates them.
+
+        The signature is ForecasterConfig's fields (`inspect.signature(Forecaster)`), so an
+        unknown name is a TypeError here, as for any other function.
+        """
+        try:
+            bound = inspect.signature(Forecaster.__init__).bind(self, target, **params)
+        except TypeError as err:  # bind's message does not say whose arguments were wrong
+            raise TypeError(f"Forecaster() {err}") from None
+        bound.apply_defaults()
+        for name, value in list(bound.arguments.items())[1:]:
+            setattr(self, name, value)
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -298,3 +233,10 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "network_")
+
+
+# help(Forecaster) lists every parameter with its type, default and doc, read from the declaration
+Forecaster.__doc__ = "\n\n".join([
+    inspect.cleandoc(Forecaster.__doc__ or ""),
+    parameters_doc(ForecasterConfig, positional=_FIRST),
+])

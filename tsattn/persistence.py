@@ -89,7 +89,9 @@ def load_forecaster_state(
     network.load_state_dict(weights)
     preprocessor = FramePreprocessor.from_state_dict(state["preprocessor"])
     extras = {key: state[key] for key in ("history", "epochs_trained", "versions")}
-    return state["params"], network, preprocessor, extras
+    params = dict(state["params"])
+    params.pop("track", None)  # saved by earlier versions; tracking is no longer a model setting
+    return params, network, preprocessor, extras
 
 
 def _jsonable(value: Any) -> Any:

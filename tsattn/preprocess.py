@@ -132,27 +132,13 @@ class FramePreprocessor:
     # -- what the rest of the package reads ----------------------------------------------------
 
     def network_config(self, config: ForecasterConfig) -> NetworkConfig:
-        """Network shapes from the fitted data plus the architecture choices from `config`."""
-        n_known = len(config.future_covariates) + 2 * len(self.calendar)
+        """Network shapes from the fitted data plus the hyperparameters `config` marks `NETWORK`,
+        copied by name (`ForecasterConfig.network_params`)."""
         return NetworkConfig(
             n_features=len(self.feature_names),
             n_targets=len(config.target),
-            n_future=n_known,
-            lookback=config.lookback,
-            horizon=config.horizon,
-            cell=config.cell,
-            hidden_size=config.hidden_size,
-            num_layers=config.num_layers,
-            dropout=config.dropout,
-            attention=config.attention,
-            num_heads=config.num_heads if config.attention == "multihead" else 1,
-            input_attention=config.input_attention,
-            decoder=config.decoder,
-            revin=config.resolved_revin,
-            highway=config.highway,
-            channel_independent=config.resolved_channel_independent,
-            segment_length=config.resolved_segment_length,
-            quantiles=tuple(config.quantiles or ()),
+            n_future=len(config.future_covariates) + 2 * len(self.calendar),
+            **config.network_params(),
         )
 
     def inverse_targets(self, values: np.ndarray, series: np.ndarray, panel: Panel) -> np.ndarray:

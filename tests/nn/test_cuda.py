@@ -5,6 +5,7 @@ from __future__ import annotations
 import lightning.pytorch as L
 import pytest
 import torch
+from networks import network
 from torch.utils.data import DataLoader
 
 from tsattn.lightning import ForecastingModule
@@ -19,8 +20,8 @@ B, LOOKBACK, HORIZON, V, C, F = 8, 16, 4, 3, 1, 2
 
 
 def _config(**params) -> NetworkConfig:
-    return NetworkConfig(n_features=V, n_targets=C, n_future=F, lookback=LOOKBACK,
-                         horizon=HORIZON, hidden_size=16, num_heads=2, **params)
+    return network(n_features=V, n_targets=C, n_future=F, lookback=LOOKBACK,
+                   horizon=HORIZON, hidden_size=16, num_heads=2, **params)
 
 
 @pytest.mark.parametrize("decoder", ["direct", "autoregressive"])

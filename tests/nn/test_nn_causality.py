@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import pytest
 import torch
+from networks import network
 
-from tsattn.nn import AttentionSeq2Seq, NetworkConfig
+from tsattn.nn import AttentionSeq2Seq
 
 B, L, H, V, C, F = 4, 8, 4, 3, 1, 2
 
 
 def _net(**params) -> AttentionSeq2Seq:
     torch.manual_seed(0)
-    config = NetworkConfig(n_features=V, n_targets=C, n_future=F, lookback=L, horizon=H,
-                           hidden_size=8, num_heads=2, **params)
+    config = network(n_features=V, n_targets=C, n_future=F, lookback=L, horizon=H,
+                     hidden_size=8, num_heads=2, **params)
     return AttentionSeq2Seq(config).eval()
 
 

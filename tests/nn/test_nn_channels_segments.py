@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from networks import network
 
 from tsattn.errors import ConfigError
-from tsattn.nn import AttentionSeq2Seq, NetworkConfig
+from tsattn.nn import AttentionSeq2Seq
 from tsattn.nn.step_attention import N_READS
 
 B, L, H, V, C, F = 4, 12, 3, 4, 3, 2  # V - C = 1 shared (non-target) variable
@@ -14,8 +15,8 @@ B, L, H, V, C, F = 4, 12, 3, 4, 3, 2  # V - C = 1 shared (non-target) variable
 
 def _net(**params) -> AttentionSeq2Seq:
     torch.manual_seed(0)
-    config = NetworkConfig(n_features=V, n_targets=C, n_future=F, lookback=L, horizon=H,
-                           hidden_size=8, **params)
+    config = network(n_features=V, n_targets=C, n_future=F, lookback=L, horizon=H,
+                     hidden_size=8, **params)
     return AttentionSeq2Seq(config).eval()
 
 
@@ -107,22 +108,23 @@ def test_segment_forecast_depends_on_every_past_step() -> None:
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        (dict(segment_length=5), "lookback must be a multiple of segment_length"),
-        (dict(segment_length=0), "segment_length must be a positive integer"),
-        (dict(channel_independent=True, input_attention=True), "turn one of them off"),
+        (dict(segment_length=5), "lookback is a multiple of segment_length"),
+        (dict(segment_length=0), "segment_length are positive"),
+        (dict(channel_independent=True, input_attention=True),
+         "channel_independent and input_attention are not both on"),
     ],
 )
 def test_incompatible_options_are_refused(params: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        NetworkConfig(n_features=V, n_targets=C, n_future=F, lookback=L, horizon=H, **params)
+        network(n_features=V, n_targets=C, n_future=F, lookback=L, horizon=H, **params)
 
 
 @pytest.mark.parametrize("horizon", [4, 7])  # 7: a partial last output segment
 def test_segment_decoder_reads_only_its_own_segments_known_future(horizon: int) -> None:
     S = 3
     torch.manual_seed(0)
-    config = NetworkConfig(n_features=V, n_targets=C, n_future=F, lookback=L, horizon=horizon,
-                           hidden_size=8, segment_length=S, attention="general")
+    config = network(n_features=V, n_targets=C, n_future=F, lookback=L, horizon=horizon,
+                     hidden_size=8, segment_length=S, attention="general")
     net = AttentionSeq2Seq(config).eval()
     for h in range(horizon):
         future = torch.randn(B, horizon, F, requires_grad=True)

@@ -1,18 +1,20 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
+from networks import network
 
 from tsattn.errors import ConfigError
-from tsattn.nn import NetworkConfig
+from tsattn.nn import AttentionSeq2Seq, NetworkConfig
 
 SHAPES = dict(n_features=3, n_targets=1, n_future=2, lookback=8, horizon=3)
 
 
 def test_round_trips_through_json() -> None:
-    config = NetworkConfig(**SHAPES, cell="gru", attention="multihead", num_heads=2,
-                           hidden_size=8, quantiles=(0.1, 0.5, 0.9), revin=True)
+    config = network(**SHAPES, cell="gru", attention="multihead", num_heads=2,
+                     hidden_size=8, quantiles=(0.1, 0.5, 0.9), revin=True)
     restored = NetworkConfig.from_dict(json.loads(json.dumps(config.to_dict())))
     assert restored == config
     assert restored.quantiles == (0.1, 0.5, 0.9)
@@ -20,30 +22,36 @@ def test_round_trips_through_json() -> None:
 
 
 def test_median_index_and_outputs() -> None:
-    assert NetworkConfig(**SHAPES).n_outputs == 1
-    assert NetworkConfig(**SHAPES).median_index == 0
-    assert NetworkConfig(**SHAPES, quantiles=(0.1, 0.5, 0.9)).median_index == 1
-    assert NetworkConfig(**SHAPES, quantiles=(0.1, 0.4, 0.6, 0.9)).median_index == 1
+    assert network(**SHAPES).n_outputs == 1
+    assert network(**SHAPES).median_index == 0
+    assert network(**SHAPES, quantiles=(0.1, 0.5, 0.9)).median_index == 1
+    assert network(**SHAPES, quantiles=(0.1, 0.4, 0.6, 0.9)).median_index == 1
 
 
 @pytest.mark.parametrize(
     ("override", "match"),
     [
-        ({"cell": "rnn"}, "cell must be one of"),
-        ({"attention": "luong"}, "attention must be one of"),
-        ({"decoder": "seq"}, "decoder must be one of"),
-        ({"hidden_size": 10, "attention": "multihead", "num_heads": 4}, "divisible by num_heads"),
-        ({"quantiles": (0.9, 0.1)}, "strictly increasing"),
-        ({"quantiles": (0.0, 0.5)}, "strictly increasing"),
-        ({"dropout": 1.0}, "dropout must be in"),
-        ({"lookback": 0}, "lookback must be a positive integer"),
+        ({"cell": "rnn"}, "cell, attention and decoder are implemented names"),
+        ({"attention": "luong"}, "cell, attention and decoder are implemented names"),
+        ({"decoder": "seq"}, "cell, attention and decoder are implemented names"),
+        ({"quantiles": (0.9, 0.1)}, "quantiles are strictly increasing"),
+        ({"quantiles": (0.0, 0.5)}, "quantiles are strictly increasing"),
+        ({"dropout": 1.0}, r"dropout is in \[0, 1\)"),
+        ({"lookback": 0}, "lookback, horizon, .* are positive"),
         ({"n_targets": 4}, "n_targets <= n_features"),
         ({"n_future": -1}, "n_future must be an integer >= 0"),
     ],
 )
 def test_rejects_invalid_values(override: dict, match: str) -> None:
+    """Cheap guards only: ForecasterConfig gives the user-facing errors (test_config.py)."""
     with pytest.raises(ConfigError, match=match):
-        NetworkConfig(**{**SHAPES, **override})
+        dataclasses.replace(network(**SHAPES), **override)
+
+
+def test_multihead_attention_refuses_heads_that_do_not_divide_hidden_size() -> None:
+    config = network(**SHAPES, hidden_size=10, attention="multihead", num_heads=4)
+    with pytest.raises(ConfigError, match="divisible by num_heads"):
+        AttentionSeq2Seq(config)
 
 
 def test_from_dict_rejects_unknown_and_missing_keys() -> None:

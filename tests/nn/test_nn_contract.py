@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 import torch
+from networks import network
 
 from tsattn.errors import DataValidationError
 from tsattn.nn import AttentionSeq2Seq, ForecastOutput, NetworkConfig
@@ -45,8 +46,8 @@ def _ids(params: dict) -> str:
 
 
 def _config(**params) -> NetworkConfig:
-    return NetworkConfig(n_features=V, n_targets=C, n_future=F, lookback=L, horizon=H,
-                         hidden_size=D, num_heads=N, **params)
+    return network(n_features=V, n_targets=C, n_future=F, lookback=L, horizon=H,
+                   hidden_size=D, num_heads=N, **params)
 
 
 @pytest.mark.parametrize("params", COMBOS + EXTRAS, ids=_ids)
@@ -92,8 +93,8 @@ def test_attention_is_returned_only_on_request() -> None:
 
 @pytest.mark.parametrize("decoder", ["direct", "autoregressive"])
 def test_no_known_future_features(decoder: str) -> None:
-    config = NetworkConfig(n_features=V, n_targets=C, n_future=0, lookback=L, horizon=H,
-                           hidden_size=D, decoder=decoder)
+    config = network(n_features=V, n_targets=C, n_future=0, lookback=L, horizon=H,
+                     hidden_size=D, decoder=decoder)
     net = AttentionSeq2Seq(config)
     empty = net(torch.randn(B, L, V), torch.zeros(B, H, 0)).prediction
     assert empty.shape == (B, H, C, 1)

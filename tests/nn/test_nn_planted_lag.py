@@ -9,8 +9,9 @@ how the memory carries position or content.
 from __future__ import annotations
 
 import torch
+from networks import network
 
-from tsattn.nn import AttentionSeq2Seq, ForecastOutput, NetworkConfig
+from tsattn.nn import AttentionSeq2Seq, ForecastOutput
 
 L, H, K = 24, 4, 6  # K > H: every source value lies inside the lookback, before the origin
 DRIVER = 1  # column order: target, driver, two distractors
@@ -36,8 +37,8 @@ def train_planted_lag(seed: int, steps: int = 200) -> ForecastOutput:
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     series = _series(generator)
-    config = NetworkConfig(n_features=4, n_targets=1, n_future=0, lookback=L, horizon=H,
-                           cell="gru", hidden_size=16, attention="general", input_attention=True)
+    config = network(n_features=4, n_targets=1, n_future=0, lookback=L, horizon=H,
+                     cell="gru", hidden_size=16, attention="general", input_attention=True)
     net = AttentionSeq2Seq(config)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
     for _ in range(steps):

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import torch
+from networks import network
 
-from tsattn.nn import AttentionSeq2Seq, NetworkConfig, RevIN
+from tsattn.nn import AttentionSeq2Seq, RevIN
 
 
 def test_normalize_then_denormalize_restores_the_targets() -> None:
@@ -20,8 +21,8 @@ def test_network_forecast_follows_shift_and_scale_of_its_targets() -> None:
     # without covariates the network sees normalised targets only, so y -> a*y + b moves the
     # forecast the same way
     torch.manual_seed(0)
-    config = NetworkConfig(n_features=1, n_targets=1, n_future=0, lookback=8, horizon=3,
-                           hidden_size=8, revin=True)
+    config = network(n_features=1, n_targets=1, n_future=0, lookback=8, horizon=3,
+                     hidden_size=8, revin=True)
     net = AttentionSeq2Seq(config).eval()
     past = torch.randn(2, 8, 1)
     moved = past.clone()

@@ -10,7 +10,7 @@ from tsattn.nn.attention import (
     TemporalAttention,
     build_attention,
 )
-from tsattn.nn.config import ATTENTIONS, CELLS, DECODERS, NetworkConfig
+from tsattn.nn.config import ATTENTIONS, CELLS, DECODERS, SHAPE_FIELDS, NetworkConfig
 from tsattn.nn.decoder import AutoregressiveDecoder, DirectDecoder, build_decoder
 from tsattn.nn.encoder import Encoder
 from tsattn.nn.input_attention import InputAttention
@@ -21,6 +21,7 @@ __all__ = [
     "ATTENTIONS",
     "CELLS",
     "DECODERS",
+    "SHAPE_FIELDS",
     "AdditiveAttention",
     "AttentionSeq2Seq",
     "AutoregressiveDecoder",

@@ -2,31 +2,44 @@
 
 Frozen so a built network can never drift from the config it was built from, and JSON-round-
 trippable (`to_dict` / `from_dict`) so checkpoints, MLflow and YAML all store one source of truth.
+The hyperparameters are declared (default, constraint, doc) once, in `ForecasterConfig`, whose
+`network_params()` fills them here by name; so they have no defaults here, and the checks below
+are cheap guards of what the modules rely on, not the user-facing errors.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from tsattn.errors import ConfigError
 
-__all__ = ["ATTENTIONS", "CELLS", "DECODERS", "NetworkConfig"]
+__all__ = [
+    "ATTENTIONS", "CELLS", "DECODERS", "SHAPE_FIELDS", "Attention", "Cell", "Decoder",
+    "NetworkConfig",
+]  # fmt: skip
 
-CELLS = ("lstm", "gru")
-ATTENTIONS = ("additive", "general", "dot", "multihead", "none")
-DECODERS = ("direct", "autoregressive")
+# The architectures the modules implement; ForecasterConfig's fields take their type from here.
+Cell = Literal["lstm", "gru"]
+Attention = Literal["additive", "general", "dot", "multihead", "none"]
+Decoder = Literal["direct", "autoregressive"]
+CELLS: tuple[str, ...] = get_args(Cell)
+ATTENTIONS: tuple[str, ...] = get_args(Attention)
+DECODERS: tuple[str, ...] = get_args(Decoder)
+# The fields the data decides (from the first batch), not the user: every other field is a
+# ForecasterConfig field of the same name.
+SHAPE_FIELDS = ("n_features", "n_targets", "n_future")
 
 
 @dataclass(frozen=True)
 class NetworkConfig:
     """Shapes and architecture of an `AttentionSeq2Seq`.
 
-    The first four fields describe the data (they come from the first batch, not from the user);
-    the rest are hyperparameters. `num_heads` is only used by `attention="multihead"`: every other
-    attention is single-head by definition and returns weights with N = 1.
-    An empty `quantiles` tuple means a point forecast (Q = 1 in the output).
+    The first three fields describe the data; the rest are the hyperparameters that
+    `ForecasterConfig` declares and documents. `num_heads` is only used by
+    `attention="multihead"`: every other attention is single-head by definition and returns
+    weights with N = 1. An empty `quantiles` tuple means a point forecast (Q = 1 in the output).
     """
 
     n_features: int  # V: variables in the past window; the first `n_targets` are the targets
@@ -34,28 +47,29 @@ class NetworkConfig:
     n_future: int  # F: known-future features per horizon step (may be 0)
     lookback: int  # L
     horizon: int  # H
-    cell: str = "lstm"
-    hidden_size: int = 64  # D
-    num_layers: int = 1
-    dropout: float = 0.0
-    attention: str = "additive"
-    num_heads: int = 4  # N, multihead only
-    input_attention: bool = False
-    decoder: str = "direct"
-    revin: bool = False
-    quantiles: tuple[float, ...] = ()
-    highway: bool = False  # add a linear lookback -> horizon map per target (LSTNet)
-    channel_independent: bool = False  # one shared network per target channel (PatchTST)
-    segment_length: int = 1  # S: the encoder steps over L/S segments of S steps (SegRNN)
+    cell: Cell
+    hidden_size: int  # D
+    num_layers: int
+    dropout: float
+    attention: Attention
+    num_heads: int  # N, multihead only
+    input_attention: bool
+    decoder: Decoder
+    revin: bool
+    highway: bool  # a linear lookback -> horizon map per target (LSTNet)
+    channel_independent: bool  # one shared network per target channel (PatchTST)
+    segment_length: int  # S: the encoder steps over L/S segments of S steps (SegRNN)
+    quantiles: tuple[float, ...]
 
     def __post_init__(self) -> None:
         # frozen: object.__setattr__ is the sanctioned way to normalise a JSON list to a tuple
         object.__setattr__(self, "quantiles", tuple(float(q) for q in self.quantiles))
-        self._validate()
+        self._check_shapes()
+        self._check_invariants()
 
-    def _validate(self) -> None:
-        for name in ("n_features", "n_targets", "lookback", "horizon", "hidden_size", "num_layers",
-                     "num_heads", "segment_length"):
+    def _check_shapes(self) -> None:
+        """The data-derived fields are declared here only, so their checks live here."""
+        for name in ("n_features", "n_targets"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, but got {name}={value!r}.")
@@ -69,35 +83,36 @@ class NetworkConfig:
                 f"n_targets <= n_features, but got n_targets={self.n_targets}, "
                 f"n_features={self.n_features}."
             )
-        for name, allowed in (("cell", CELLS), ("attention", ATTENTIONS), ("decoder", DECODERS)):
-            value = getattr(self, name)
-            if value not in allowed:
-                raise ConfigError(f"{name} must be one of {allowed}, but got {name}={value!r}.")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), but got dropout={self.dropout!r}.")
-        if self.attention == "multihead" and self.hidden_size % self.num_heads != 0:
-            raise ConfigError(
-                f"multihead attention splits hidden_size across heads, so hidden_size must be "
-                f"divisible by num_heads, but got hidden_size={self.hidden_size}, "
-                f"num_heads={self.num_heads}."
-            )
-        if self.lookback % self.segment_length != 0:
-            raise ConfigError(
-                f"the encoder reads the lookback in whole segments, so lookback must be a "
-                f"multiple of segment_length, but got lookback={self.lookback}, "
-                f"segment_length={self.segment_length}."
-            )
-        if self.channel_independent and self.input_attention:
-            raise ConfigError(
-                "input_attention weighs the variables against each other, but "
-                "channel_independent=True gives each target channel only its own history; "
-                "turn one of them off."
-            )
+
+    def _check_invariants(self) -> None:
+        """What the modules would otherwise get wrong silently or deep inside a forward pass.
+
+        `ForecasterConfig` validates each of these with the fix spelled out; this only catches
+        a config built or edited by hand.
+        """
         qs = self.quantiles
-        if any(not 0.0 < q < 1.0 for q in qs) or any(a >= b for a, b in zip(qs, qs[1:])):
+        invariants = {
+            "cell, attention and decoder are implemented names": (
+                self.cell in CELLS and self.attention in ATTENTIONS and self.decoder in DECODERS
+            ),
+            "lookback, horizon, hidden_size, num_layers, num_heads and segment_length are "
+            "positive": min(self.lookback, self.horizon, self.hidden_size, self.num_layers,
+                            self.num_heads, self.segment_length) >= 1,
+            "lookback is a multiple of segment_length": (
+                self.segment_length < 1 or self.lookback % self.segment_length == 0
+            ),
+            "channel_independent and input_attention are not both on": not (
+                self.channel_independent and self.input_attention
+            ),
+            "dropout is in [0, 1)": 0.0 <= self.dropout < 1.0,
+            "quantiles are strictly increasing in (0, 1)": all(0.0 < q < 1.0 for q in qs)
+            and all(a < b for a, b in zip(qs, qs[1:])),
+        }
+        broken = [rule for rule, holds in invariants.items() if not holds]
+        if broken:
             raise ConfigError(
-                f"quantiles must be strictly increasing values in (0, 1) (or empty for a point "
-                f"forecast), but got quantiles={qs!r}."
+                f"inconsistent NetworkConfig: need {'; '.join(broken)}, but got {self!r}. "
+                "Build it with ForecasterConfig(...).network_params(), which explains each rule."
             )
 
     @property

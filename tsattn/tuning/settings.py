@@ -26,6 +26,7 @@ from pydantic import Field, field_validator, model_validator
 from tsattn.config import ExperimentConfig, ForecasterConfig, validated
 from tsattn.config import _Strict as _ConfigStrict
 from tsattn.errors import ConfigError
+from tsattn.params import not_tunable_reasons
 
 __all__ = [
     "NOT_TUNABLE",
@@ -37,21 +38,9 @@ __all__ = [
 ]
 
 # Fields that define the task, the data roles or the hardware: tuning them would make trials
-# incomparable (horizon, columns) or is decided by --workers/--gpus (accelerator, devices).
-NOT_TUNABLE: dict[str, str] = {
-    "target": "it defines what is forecast",
-    "time_col": "it names a data column",
-    "id_col": "it names a data column",
-    "past_covariates": "it names data columns",
-    "future_covariates": "it names data columns",
-    "freq": "it describes the data",
-    "horizon": "it defines the task, so scores for different horizons are not comparable",
-    "quantiles": "it changes the loss, so scores are not comparable",
-    "accelerator": "--workers/--gpus decide the hardware",
-    "devices": "--workers/--gpus decide the hardware",
-    "num_workers": "it is a data-loading setting, not a model setting",
-    "enable_progress_bar": "it only changes console output",
-}
+# incomparable (horizon, columns) or is decided by --workers/--gpus (accelerator, devices). Each
+# field's `NotTunable` marker in ForecasterConfig says which, and why.
+NOT_TUNABLE: dict[str, str] = not_tunable_reasons(ForecasterConfig)
 
 Scalar = bool | int | float | str | None
 
