@@ -248,3 +248,18 @@ def test_saving_over_a_model_keeps_a_loadable_model(tmp_path) -> None:
     with pytest.raises(Exception, match="refusing to overwrite"):
         second.save(tmp_path / "not_a_model")
     assert (tmp_path / "not_a_model" / "notes.txt").read_text() == "keep me"
+
+
+def test_a_model_saved_with_the_old_track_setting_still_loads(tmp_path) -> None:
+    """`track` was a Forecaster parameter until tracking became an observer."""
+    import json
+
+    train, val = split(wide_frame(160), 120)
+    fc = tiny(max_epochs=1).fit(train)
+    state_file = fc.save(tmp_path / "model") / "forecaster.json"
+    state = json.loads(state_file.read_text())
+    state["params"]["track"] = True
+    state_file.write_text(json.dumps(state))
+    loaded = Forecaster.load(tmp_path / "model")
+    assert "track" not in loaded.get_params()
+    pd.testing.assert_frame_equal(loaded.predict(val), fc.predict(val))
