@@ -1,18 +1,22 @@
-"""ForecastingModule under a real (tiny, CPU) Trainer: learning, logging, prediction, schedulers."""
+"""ForecastingModule under a real (tiny, CPU) Trainer: learning, logging, schedulers; its network
+forecasts through `run_network`, the library's one inference path."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import lightning.pytorch as L
+import numpy as np
 import pytest
 import torch
 from networks import network
 from torch.utils.data import DataLoader, Dataset
 
+from tsattn.data import collate
 from tsattn.errors import ConfigError
+from tsattn.inference import run_network
 from tsattn.lightning import ForecastingModule
 from tsattn.nn.step_attention import N_READS
 
@@ -55,6 +59,10 @@ class SineWindows(Dataset):
             item["target"] = self.past_values[origin + 1 : origin + 1 + HORIZON, :1]
         return item
 
+    def __getitems__(self, indices: Sequence[int]) -> dict[str, torch.Tensor]:
+        """A whole batch, as `WindowDataset` gives it: what DataLoader and `run_network` read."""
+        return collate([self[i] for i in indices])
+
 
 def _network(**params: Any) -> dict[str, Any]:
     return network(n_features=2, n_targets=1, n_future=2, lookback=LOOKBACK,
@@ -62,7 +70,8 @@ def _network(**params: Any) -> dict[str, Any]:
 
 
 def _loader(n: int, seed: int, shuffle: bool = False, with_target: bool = True) -> DataLoader:
-    return DataLoader(SineWindows(n, seed, with_target), batch_size=32, shuffle=shuffle)
+    return DataLoader(SineWindows(n, seed, with_target), batch_size=32, shuffle=shuffle,
+                      collate_fn=collate)
 
 
 def _trainer(max_epochs: int, **kwargs: Any) -> L.Trainer:
@@ -122,9 +131,15 @@ def test_fit_lowers_validation_loss_and_logs_once_per_epoch() -> None:
     assert losses[-1] < 0.5 * initial
     assert losses[1] < losses[0]
 
-    tested = trainer.test(module, val, verbose=False)[0]
-    assert {"test_loss", "test_mae", "test_mse", "test_smape", "test_mase"} <= set(tested)
-    assert tested["test_mse"] == pytest.approx(tested["test_loss"], rel=1e-4)
+    validated = trainer.validate(module, val, verbose=False)[0]
+    assert {"val_loss", "val_mae", "val_mse", "val_smape", "val_mase"} <= set(validated)
+    assert validated["val_mse"] == pytest.approx(validated["val_loss"], rel=1e-4)
+    # test scores come from run_network (Forecaster.evaluate): the same windows, the same values
+    outputs = run_network(module.network, val.dataset, batch_size=32, accelerator="cpu")
+    assert outputs.target is not None
+    error = outputs.prediction[..., 0] - outputs.target  # (N, H, C, Q=1) -> (N, H, C)
+    assert np.mean(error**2) == pytest.approx(validated["val_mse"], rel=1e-4)
+    assert np.mean(np.abs(error)) == pytest.approx(validated["val_mae"], rel=1e-4)
 
 
 def test_a_logger_receives_one_value_per_epoch() -> None:
@@ -184,18 +199,22 @@ def test_train_loss_covers_the_batches_run_when_a_callback_stops_mid_epoch() -> 
     assert steps.epoch_train_loss[0] == pytest.approx(_window_mean(steps.losses), rel=1e-5)
 
 
-def test_predict_step_returns_cpu_tensors_per_window() -> None:
+def test_run_network_returns_numpy_arrays_per_window_in_order() -> None:
     module = ForecastingModule(network=_network(attention="multihead", num_heads=2,
                                                 input_attention=True))
-    batches = _trainer(1).predict(module, _loader(40, 0, with_target=False))
-    assert len(batches) == 2
-    first = batches[0]
-    assert set(first) == {"prediction", "temporal_attention", "input_attention", "series", "origin"}
-    assert first["prediction"].shape == (32, HORIZON, 1, 1)
-    assert first["temporal_attention"].shape == (32, 2 * N_READS, HORIZON, LOOKBACK)
-    assert first["input_attention"].shape == (32, LOOKBACK, 2)
-    assert first["origin"].tolist() == list(range(LOOKBACK - 1, LOOKBACK - 1 + 32))
-    assert all(t.device.type == "cpu" for t in first.values())
+    windows = SineWindows(40, 0, with_target=False)
+    out = run_network(module.network, windows, batch_size=32, accelerator="cpu",
+                      return_attention=True)  # two batches: 32 and 8 windows
+    assert out.target is None
+    assert out.prediction.shape == (40, HORIZON, 1, 1)
+    assert out.temporal_attention is not None and out.input_attention is not None
+    assert out.temporal_attention.shape == (40, 2 * N_READS, HORIZON, LOOKBACK)
+    assert out.input_attention.shape == (40, LOOKBACK, 2)
+    assert out.origin.tolist() == list(range(LOOKBACK - 1, LOOKBACK - 1 + 40))
+    assert out.series.tolist() == [0] * 40
+    arrays = (out.prediction, out.temporal_attention, out.input_attention, out.series, out.origin)
+    assert all(isinstance(a, np.ndarray) for a in arrays)
+    assert all(p.device.type == "cpu" for p in module.parameters())  # handed back on the CPU
 
 
 def test_quantile_model_trains_with_pinball_and_a_plateau_scheduler() -> None:
@@ -209,9 +228,10 @@ def test_quantile_model_trains_with_pinball_and_a_plateau_scheduler() -> None:
     scheduler = trainer.lr_scheduler_configs[0]
     assert isinstance(scheduler.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
     assert scheduler.monitor == "val_loss"
-    batch = next(iter(_loader(4, 2, with_target=False)))
-    assert module.predict_step(batch, 0)["prediction"].shape == (4, HORIZON, 1, 3)
-    assert module.predict_step(batch, 0)["temporal_attention"] is None
+    out = run_network(module.network, SineWindows(4, 2, with_target=False), batch_size=4,
+                      accelerator="cpu", return_attention=True)
+    assert out.prediction.shape == (4, HORIZON, 1, 3)
+    assert out.temporal_attention is None
 
 
 def test_optimiser_and_cosine_schedule() -> None:

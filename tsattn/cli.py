@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from tsattn.errors import TsattnError
+from tsattn.cli_errors import reports_errors
 from tsattn.tuning.cli import tune_command
 
 app = typer.Typer(
@@ -20,7 +18,6 @@ app = typer.Typer(
     help="Attention LSTM/GRU forecasting: train, predict, tune and run forecast jobs.",
 )
 console = Console()
-F = TypeVar("F", bound=Callable[..., Any])
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Experiment YAML file.")]
 ModelOption = Annotated[str, typer.Option(help="models:/name@alias or a saved model directory.")]
@@ -38,20 +35,6 @@ SetOption = Annotated[
 ]
 
 
-def reports_errors(command: F) -> F:
-    """Show our own errors as a red message and exit code 2, without a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except TsattnError as err:
-            console.print(f"[bold red]error:[/] {err}", highlight=False)
-            raise typer.Exit(code=2) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
 def metrics_table(title: str, metrics: dict[str, dict[str, float]]) -> Table:
     """Rows per split, columns per metric: what a user reads at the end of a run."""
     table = Table(title=title)
@@ -65,7 +48,7 @@ def metrics_table(title: str, metrics: dict[str, dict[str, float]]) -> Table:
 
 
 @app.command()
-@reports_errors
+@reports_errors(console)
 def train(
     config: ConfigOption,
     overrides: SetOption = None,
@@ -89,7 +72,7 @@ def train(
 
 
 @app.command()
-@reports_errors
+@reports_errors(console)
 def predict(
     model: ModelOption, data: DataOption, output: OutputOption, future: FutureOption = None
 ) -> None:
@@ -103,7 +86,7 @@ def predict(
 
 
 @app.command()
-@reports_errors
+@reports_errors(console)
 def forecast(
     model: ModelOption,
     data: DataOption,
@@ -130,7 +113,7 @@ def forecast(
 
 
 @app.command()
-@reports_errors
+@reports_errors(console)
 def register(
     run_id: Annotated[str, typer.Option(help="MLflow run whose logged model to register.")],
     name: Annotated[str, typer.Option(help="Registered model name.")],
@@ -145,7 +128,7 @@ def register(
     console.print(f"registered version {version} of [bold]{name}[/]: load it with {where}")
 
 
-app.command("tune")(reports_errors(tune_command))
+app.command("tune")(tune_command)  # reports its own errors, through the same handler
 
 
 def main() -> None:

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
 from torch import nn
 
-from tsattn.data import WindowDataset
+from tsattn.data import Batch
 
-__all__ = ["NetworkOutputs", "inference_device", "run_network"]
+__all__ = ["BatchedWindows", "NetworkOutputs", "inference_device", "run_network"]
+
+
+class BatchedWindows(Protocol):
+    """What `run_network` reads: a length and whole batches by index (`WindowDataset` is one),
+    so hand-made windows take the library's one inference path too."""
+
+    def __len__(self) -> int: ...
+
+    def __getitems__(self, indices: Sequence[int]) -> Batch: ...
 
 
 @dataclass
@@ -34,7 +45,7 @@ def inference_device(accelerator: str) -> torch.device:
 @torch.inference_mode()
 def run_network(
     network: nn.Module,
-    dataset: WindowDataset,
+    dataset: BatchedWindows,
     *,
     batch_size: int,
     accelerator: str = "auto",

@@ -3,9 +3,8 @@
 It sees batches (dicts of tensors) and owns no Trainer: gradient clipping, early stopping,
 checkpointing and loggers are the caller's Trainer and callbacks. It never imports mlflow.
 
-Batch contract: past (B, L, V) with the C targets first, future (B, H, F), target (B, H, C)
-(absent at prediction time), series (B,), origin (B,). Everything is in the scaled space, so the
-logged metrics are too.
+Batch contract: past (B, L, V) with the C targets first, future (B, H, F), target (B, H, C),
+series (B,), origin (B,). Everything is in the scaled space, so the logged metrics are too.
 """
 
 from __future__ import annotations
@@ -35,10 +34,9 @@ _FUSED_ADAMW_DEVICES = ("cpu", "cuda")
 class ForecastingModule(L.LightningModule):
     """Trains an AttentionSeq2Seq built from `network` (a `NetworkConfig.to_dict()`).
 
-    Logs one value per epoch of `train_loss`, and of `{val,test}_{loss,mae,mse,smape,mase}`;
-    quantile models are scored on their median (the quantile nearest 0.5).
-    `predict_step` returns CPU tensors: prediction (B, H, C, Q), temporal_attention (B, N, H, L) or
-    None, input_attention (B, L, V) or None, series (B,) and origin (B,).
+    Logs one value per epoch of `train_loss`, and of `val_{loss,mae,mse,smape,mase}`; quantile
+    models are scored on their median (the quantile nearest 0.5). There is no test or predict
+    step: forecasts and test scores go through `tsattn.inference.run_network`, without a Trainer.
     """
 
     def __init__(
@@ -102,25 +100,21 @@ class ForecastingModule(L.LightningModule):
         self._unlogged_windows = 0
 
     def validation_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        return self._shared_step(batch, "val")
-
-    def test_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        return self._shared_step(batch, "test")
-
-    def predict_step(self, batch: Batch, batch_idx: int,
-                     dataloader_idx: int = 0) -> dict[str, Tensor | None]:
-        out = self.network(batch["past"], batch.get("future"), return_attention=True)
-
-        def cpu(x: Tensor | None) -> Tensor | None:
-            return None if x is None else x.detach().cpu()
-
-        return {
-            "prediction": cpu(out.prediction),
-            "temporal_attention": cpu(out.temporal_attention),
-            "input_attention": cpu(out.input_attention),
-            "series": cpu(batch.get("series")),
-            "origin": cpu(batch.get("origin")),
-        }
+        """Loss and point metrics of a validation batch."""
+        # B batch, L lookback, H horizon, C targets, Q quantiles
+        past, target = batch["past"], batch["target"]
+        out = self.network(past, batch.get("future"))
+        loss = self._loss(out, target)
+        batch_size = past.size(0)
+        cfg = self.network_config
+        point = out.prediction[..., cfg.median_index]  # (B, H, C, Q) -> (B, H, C)
+        metrics = point_metrics(point.detach(), target, past[..., : cfg.n_targets])
+        # on_step=False: exactly one value per epoch under the plain name (no _step/_epoch suffix)
+        self.log("val_loss", loss, on_step=False, on_epoch=True, prog_bar=True,
+                 batch_size=batch_size)
+        self.log_dict({f"val_{name}": value for name, value in metrics.items()},
+                      on_step=False, on_epoch=True, batch_size=batch_size)
+        return loss
 
     def configure_optimizers(self) -> Any:
         # nanoGPT's rule: decay matrices and embeddings, never biases or norm/affine vectors
@@ -156,20 +150,3 @@ class ForecastingModule(L.LightningModule):
         if out.candidates is None:
             return self.loss_fn(out.prediction, target)
         return torch.stack([self.loss_fn(c, target) for c in out.candidates]).mean()
-
-    def _shared_step(self, batch: Batch, stage: str) -> Tensor:
-        """Loss and point metrics of a validation or test batch."""
-        # B batch, L lookback, H horizon, C targets, Q quantiles
-        past, target = batch["past"], batch["target"]
-        out = self.network(past, batch.get("future"))
-        loss = self._loss(out, target)
-        batch_size = past.size(0)
-        cfg = self.network_config
-        point = out.prediction[..., cfg.median_index]  # (B, H, C, Q) -> (B, H, C)
-        metrics = point_metrics(point.detach(), target, past[..., : cfg.n_targets])
-        # on_step=False: exactly one value per epoch under the plain name (no _step/_epoch suffix)
-        self.log(f"{stage}_loss", loss, on_step=False, on_epoch=True, prog_bar=True,
-                 batch_size=batch_size)
-        self.log_dict({f"{stage}_{name}": value for name, value in metrics.items()},
-                      on_step=False, on_epoch=True, batch_size=batch_size)
-        return loss

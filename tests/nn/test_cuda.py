@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import lightning.pytorch as L
+import numpy as np
 import pytest
 import torch
 from networks import network
 from torch.utils.data import DataLoader
 
+from tsattn.data import collate
+from tsattn.inference import run_network
 from tsattn.lightning import ForecastingModule
 from tsattn.nn import AttentionSeq2Seq, NetworkConfig
+from tsattn.nn.step_attention import N_READS
 
 pytestmark = [
     pytest.mark.gpu,
@@ -45,6 +51,13 @@ def test_forward_and_training_step_on_cuda(decoder: str, attention: str) -> None
     assert all(torch.isfinite(p).all() for p in net.parameters())
 
 
+class _Windows(list):
+    """Item dicts with the batched indexing `run_network` reads (as `WindowDataset` has)."""
+
+    def __getitems__(self, indices: Sequence[int]) -> dict[str, torch.Tensor]:
+        return collate([self[i] for i in indices])
+
+
 def _batches(n: int, with_target: bool = True) -> list[dict[str, torch.Tensor]]:
     generator = torch.Generator().manual_seed(0)
     items = []
@@ -66,6 +79,9 @@ def test_lightning_fit_and_predict_on_cuda() -> None:
     train, val = DataLoader(_batches(32), batch_size=8), DataLoader(_batches(16), batch_size=8)
     trainer.fit(module, train, val)
     assert "val_loss" in trainer.callback_metrics
-    predictions = trainer.predict(module, DataLoader(_batches(8, with_target=False), batch_size=8))
-    assert predictions[0]["prediction"].device.type == "cpu"
-    assert predictions[0]["temporal_attention"].shape == (8, 1, HORIZON, LOOKBACK)
+    out = run_network(module.network, _Windows(_batches(8, with_target=False)), batch_size=8,
+                      accelerator="gpu", return_attention=True)
+    assert isinstance(out.prediction, np.ndarray)  # copied back from the GPU
+    assert out.prediction.shape == (8, HORIZON, C, 1)
+    assert out.temporal_attention is not None
+    assert out.temporal_attention.shape == (8, N_READS, HORIZON, LOOKBACK)  # one head

@@ -144,3 +144,19 @@ def test_unreachable_tracking_server_fails_before_workers_start(
     with pytest.raises(TrackingError, match="unreachable"):
         tune_job(_experiment(make_config(tracking_uri=dead)), trials=2, workers=2, track=True)
     assert not (tmp_path / "outputs" / "tiny" / "tune").exists()
+
+
+def test_cli_interrupted_says_how_to_continue_and_exits_130(
+    make_config: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("tsattn.tuning.job.tune_job", interrupted)
+    path = write_config(tmp_path / "tune.yaml", make_config())
+    app = typer.Typer()
+    app.command()(tune_command)
+    result = CliRunner().invoke(app, ["--config", str(path), "--trials", "2", "--no-track"])
+    assert result.exit_code == 130
+    assert "interrupted: run the same command again to continue the study" in result.output
+    assert "Traceback" not in result.output

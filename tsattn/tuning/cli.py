@@ -1,7 +1,8 @@
 """`tsattn tune`: a thin shell over `tune_job` with live progress and a final report.
 
 Registered by the main CLI as ``app.command("tune")(tune_command)``. Self-contained (it does
-not import `tsattn.cli`) so the main CLI can import it at module level without a cycle.
+not import `tsattn.cli`) so the main CLI can import it at module level without a cycle; both
+report errors through `tsattn.cli_errors`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from tsattn.errors import ConfigError, TsattnError
+from tsattn.cli_errors import reports_errors
+from tsattn.errors import ConfigError
 
 if TYPE_CHECKING:
     from tsattn.tuning.job import TuneResult
@@ -31,8 +33,10 @@ if TYPE_CHECKING:
 __all__ = ["tune_command"]
 
 console = Console(soft_wrap=True)  # paths and URLs stay whole for copy and paste
+_INTERRUPTED = "interrupted: run the same command again to continue the study"
 
 
+@reports_errors(console, interrupted=_INTERRUPTED)
 def tune_command(
     config: Annotated[
         Path, typer.Option("--config", "-c", help="Experiment YAML with a tune: section.")
@@ -70,32 +74,25 @@ def tune_command(
     from tsattn.config import load_experiment
     from tsattn.tuning.job import tune_job
 
-    try:
-        experiment = load_experiment(config, overrides or [])
-        gpu_list = parse_gpus(gpus)
-        console.print(
-            f"tuning [bold]{experiment.name}[/] on {experiment.data.path}: "
-            f"{trials} trials, {_workers_text(workers, gpu_list)}"
+    experiment = load_experiment(config, overrides or [])
+    gpu_list = parse_gpus(gpus)
+    console.print(
+        f"tuning [bold]{experiment.name}[/] on {experiment.data.path}: "
+        f"{trials} trials, {_workers_text(workers, gpu_list)}"
+    )
+    with _ProgressDisplay() as display:
+        result = tune_job(
+            experiment,
+            trials=trials,
+            workers=workers,
+            gpus=gpu_list,
+            storage=storage,
+            study_name=study,
+            timeout=timeout,
+            track=not no_track,
+            top=top,
+            on_progress=display.update,
         )
-        with _ProgressDisplay() as display:
-            result = tune_job(
-                experiment,
-                trials=trials,
-                workers=workers,
-                gpus=gpu_list,
-                storage=storage,
-                study_name=study,
-                timeout=timeout,
-                track=not no_track,
-                top=top,
-                on_progress=display.update,
-            )
-    except TsattnError as err:
-        console.print(f"[bold red]error:[/] {err}", highlight=False)
-        raise typer.Exit(code=2) from None
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted: run the same command again to continue the study[/]")
-        raise typer.Exit(code=130) from None
     _report(result)
 
 
