@@ -109,6 +109,7 @@ LAYERS = (
     ("interpret",),
     ("tracking",),
     ("jobs",),
+    ("cli_errors",),
     ("tuning",),
     ("cli", "__main__"),
 )  # fmt: skip
