@@ -208,3 +208,31 @@ def test_a_worker_resumes_when_a_trial_it_counted_as_running_was_a_dead_workers(
     retry = next(t for t in trials if t.system_attrs.get("failed_trial") == orphan.number)
     assert retry.state == TrialState.COMPLETE and retry.params == orphan.params
 
+
+def _work_until_done(url: str, n_trials: int, start: Any, results: Any) -> None:
+    study = optuna.load_study(study_name="s", storage=open_storage(url, _SETTINGS))
+    start.wait()
+
+    def objective(trial: optuna.Trial) -> float:
+        time.sleep(0.05)
+        return trial.suggest_float("x", 0.0, 1.0)
+
+    spec = SimpleNamespace(n_trials=n_trials, timeout=None)
+    _optimize_until_done(study, objective, spec, StopAfterFailures(5), patience=1.0)  # type: ignore[arg-type]
+    results.put("done")
+
+
+def test_parallel_workers_reach_the_target_and_overshoot_it_by_at_most_workers_minus_one(
+    tmp_path: Path,
+) -> None:
+    # Optuna's MaxTrialsCallback rule, counting running trials: never short, and only workers
+    # that count at the same moment each start one more (see study.py).
+    study = _study(tmp_path)
+    workers, target = 4, 12
+    outcomes = _at_the_same_time(
+        _work_until_done, default_storage_url(tmp_path), target, processes=workers
+    )
+    assert outcomes == ["done"] * workers
+    counts = [t.state for t in study.get_trials()]
+    assert target <= counts.count(TrialState.COMPLETE) <= target + workers - 1
+    assert counts.count(TrialState.COMPLETE) == len(counts)  # nothing left running or failed
