@@ -113,9 +113,7 @@ def isolate_mlflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     if mlflow is not None:
         while mlflow.active_run() is not None:
             mlflow.end_run()
-        from mlflow.tracking._tracking_service import utils
-
-        utils.set_tracking_uri(None)
+        mlflow.set_tracking_uri(None)  # unsets it (and the variable)
     os.environ.pop("MLFLOW_TRACKING_URI", None)
 
 

@@ -39,12 +39,14 @@ def test_two_workers_share_one_study_prune_resume_and_register(
     assert result.storage == storage
     trials = study_trials(storage)
     counts = states(trials)
-    assert counts.get("COMPLETE", 0) + counts.get("PRUNED", 0) == 6
+    # Two workers that count at the same moment may each start one more (study.py's rule).
+    finished = counts.get("COMPLETE", 0) + counts.get("PRUNED", 0)
+    assert 6 <= finished <= 7, counts
     assert counts.get("PRUNED", 0) >= 1, counts  # the hopeless enqueued configs are pruned
     assert counts.get("RUNNING", 0) == 0
     pids = {t.user_attrs["worker_pid"] for t in trials}
     assert len(pids) == 2 and os.getpid() not in pids  # both processes, neither is us
-    assert seen and seen[-1].finished == 6  # live progress reached the end
+    assert seen and seen[-1].finished == finished  # live progress reached the end
 
     client = MlflowClient(mlflow_server)
     parents, trial_runs, best_runs = _runs(client, "tuning-tests")
@@ -88,7 +90,8 @@ def test_two_workers_share_one_study_prune_resume_and_register(
     # Same command, larger target: the study and its parent run continue.
     again = tune_job(config, trials=8, workers=2, track=True)
     counts = states(study_trials(storage))
-    assert counts.get("COMPLETE", 0) + counts.get("PRUNED", 0) == 8
+    finished = counts.get("COMPLETE", 0) + counts.get("PRUNED", 0)
+    assert 8 <= finished <= 9, counts
     parents, trial_runs, best_runs = _runs(client, "tuning-tests")
     assert [p.info.run_id for p in parents] == [result.mlflow_run_id] == [again.mlflow_run_id]
     assert len(trial_runs) == len(study_trials(storage)) == len({r.info.run_id for r in trial_runs})
@@ -99,6 +102,6 @@ def test_two_workers_share_one_study_prune_resume_and_register(
 
     # Once more with the target already met: no worker, no retrain, the same registered model.
     done = tune_job(config, trials=8, workers=2, track=True)
-    assert done.workers == [] and done.progress.finished == 8
+    assert done.workers == [] and done.progress.finished == finished
     assert done.best is not None and done.best.registered_version == again.best.registered_version
     assert len(_runs(client, "tuning-tests")[2]) == len(best_runs)

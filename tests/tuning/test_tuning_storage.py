@@ -9,9 +9,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import optuna
+import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState
 
+from tsattn.tuning._optuna_private import check_version
+from tsattn.tuning.errors import UnsupportedOptunaError
 from tsattn.tuning.settings import TuneSettings
 from tsattn.tuning.storage import default_storage_url, open_storage
 from tsattn.tuning.study import StopAfterFailures, slots_left, wait_for_free_slot
@@ -89,16 +92,24 @@ def _study(tmp_path: Path) -> optuna.Study:
     return optuna.create_study(storage=storage, study_name="s", load_if_exists=True)
 
 
+# sqlite stamps heartbeats to the whole second, so "older than the grace period" needs a
+# second more than the grace period to be sure.
+_GOES_STALE_S = _SETTINGS.stale_after + 1.5
+
+
+@pytest.mark.parametrize("queued", [False, True], ids=["new", "popped-from-queue"])
 def test_trial_whose_worker_died_before_its_first_heartbeat_is_failed_and_requeued(
-    tmp_path: Path,
+    tmp_path: Path, queued: bool
 ) -> None:
     study = _study(tmp_path)
-    # A worker killed between asking for a trial and its first heartbeat leaves exactly this:
-    # a RUNNING trial with no heartbeat row, which Optuna alone never considers stale.
+    if queued:
+        study.enqueue_trial({"x": 0.25})
+    # A worker killed between asking for a trial and starting Optuna's heartbeat thread leaves
+    # exactly this: a RUNNING trial no thread beats. Its first beat came when it started.
     orphan = study.ask(_SPACE)
     assert slots_left(study, 3) == 2  # young: it may still be a live worker's trial
 
-    time.sleep(_SETTINGS.stale_after + 0.5)
+    time.sleep(_GOES_STALE_S)
     assert slots_left(study, 3) == 3
 
     by_number = {t.number: t for t in study.get_trials()}
@@ -106,6 +117,35 @@ def test_trial_whose_worker_died_before_its_first_heartbeat_is_failed_and_requeu
     retries = [t for t in by_number.values() if t.system_attrs.get("failed_trial") == orphan.number]
     assert len(retries) == 1
     assert retries[0].state == TrialState.WAITING and retries[0].params == orphan.params
+
+
+def test_an_ask_and_tell_trial_sharing_the_study_with_a_worker_stays_running(
+    tmp_path: Path,
+) -> None:
+    # A script (or the dashboard) opens the study by URL: a plain Optuna storage that sends no
+    # heartbeats. However old its trial gets, a heartbeat worker must not fail it.
+    worker = _study(tmp_path)
+    client = optuna.load_study(study_name="s", storage=default_storage_url(tmp_path))
+    asked = client.ask(_SPACE)
+
+    def objective(trial: optuna.Trial) -> float:
+        time.sleep(_GOES_STALE_S)  # the worker's own trial beats all along
+        return trial.suggest_float("x", 0.0, 1.0)
+
+    worker.optimize(objective, n_trials=2)  # Optuna fails stale trials before each one
+    assert slots_left(worker, 4) == 1  # and so does this: 2 complete + the client's running
+    assert client.get_trials()[asked.number].state == TrialState.RUNNING
+
+    client.tell(asked, 0.5)
+    assert [t.state for t in worker.get_trials()] == [TrialState.COMPLETE] * 3
+
+
+def test_an_optuna_outside_the_supported_range_is_refused_by_name() -> None:
+    for version in ("4.9.0", "4.10.1", "5.0.0", "5.3.0.dev0"):
+        check_version(version)
+    for version in ("4.8.1", "6.0.0", "unknown"):
+        with pytest.raises(UnsupportedOptunaError, match=r"optuna>=4\.9,<6, but got optuna "):
+            check_version(version)
 
 
 def test_a_live_trial_that_beats_is_never_failed(tmp_path: Path) -> None:
@@ -132,7 +172,7 @@ def test_a_worker_waits_until_a_dead_workers_trial_is_requeued(tmp_path: Path) -
     # Too little patience for it to go stale: it could be a live worker's, so no slot.
     assert not wait_for_free_slot(study, 2, patience=0.5, poll=0.1)
 
-    assert wait_for_free_slot(study, 2, patience=_SETTINGS.stale_after + 1.0, poll=0.2)
+    assert wait_for_free_slot(study, 2, patience=_GOES_STALE_S + 1.0, poll=0.2)
     by_number = {t.number: t for t in study.get_trials()}
     assert by_number[orphan.number].state == TrialState.FAIL
     assert [t.state for t in by_number.values() if t.number > orphan.number] == [TrialState.WAITING]
@@ -159,7 +199,7 @@ def test_a_worker_resumes_when_a_trial_it_counted_as_running_was_a_dead_workers(
         lambda trial: trial.suggest_float("x", 0.0, 1.0),
         spec,  # type: ignore[arg-type]
         failures,
-        patience=_SETTINGS.stale_after + 1.0,
+        patience=_GOES_STALE_S + 1.0,
     )
 
     trials = study.get_trials()
@@ -167,3 +207,32 @@ def test_a_worker_resumes_when_a_trial_it_counted_as_running_was_a_dead_workers(
     assert trials[orphan.number].state == TrialState.FAIL
     retry = next(t for t in trials if t.system_attrs.get("failed_trial") == orphan.number)
     assert retry.state == TrialState.COMPLETE and retry.params == orphan.params
+
+
+def _work_until_done(url: str, n_trials: int, start: Any, results: Any) -> None:
+    study = optuna.load_study(study_name="s", storage=open_storage(url, _SETTINGS))
+    start.wait()
+
+    def objective(trial: optuna.Trial) -> float:
+        time.sleep(0.05)
+        return trial.suggest_float("x", 0.0, 1.0)
+
+    spec = SimpleNamespace(n_trials=n_trials, timeout=None)
+    _optimize_until_done(study, objective, spec, StopAfterFailures(5), patience=1.0)  # type: ignore[arg-type]
+    results.put("done")
+
+
+def test_parallel_workers_reach_the_target_and_overshoot_it_by_at_most_workers_minus_one(
+    tmp_path: Path,
+) -> None:
+    # Optuna's MaxTrialsCallback rule, counting running trials: never short, and only workers
+    # that count at the same moment each start one more (see study.py).
+    study = _study(tmp_path)
+    workers, target = 4, 12
+    outcomes = _at_the_same_time(
+        _work_until_done, default_storage_url(tmp_path), target, processes=workers
+    )
+    assert outcomes == ["done"] * workers
+    counts = [t.state for t in study.get_trials()]
+    assert target <= counts.count(TrialState.COMPLETE) <= target + workers - 1
+    assert counts.count(TrialState.COMPLETE) == len(counts)  # nothing left running or failed

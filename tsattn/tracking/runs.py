@@ -166,17 +166,21 @@ def log_file(path: str | Path, artifact_path: str | None = None) -> bool:
 def tracking_uri(uri: str) -> Iterator[None]:
     """Point MLflow's fluent API at `uri` for the block, then restore what was set before.
 
-    MLflow's setter also writes MLFLOW_TRACKING_URI into the environment, so both are restored.
+    Public calls only: MLflow's setter mirrors a URI into MLFLOW_TRACKING_URI and `None` clears
+    both, so the variable says what was set. Only a URI set in code that differs from it (the
+    variable changed since) is set back explicitly; otherwise the variable, or MLflow's
+    default when there is none, decides again.
     """
-    from mlflow.tracking._tracking_service import utils
+    import mlflow
 
-    previous, previous_env = utils._tracking_uri, os.environ.get("MLFLOW_TRACKING_URI")
-    utils.set_tracking_uri(uri)
+    previous, previous_env = mlflow.get_tracking_uri(), os.environ.get("MLFLOW_TRACKING_URI")
+    mlflow.set_tracking_uri(uri)
     try:
         yield
     finally:
         if active_run() is None:  # an outer run still needs the URI it was opened with
-            utils.set_tracking_uri(previous)  # type: ignore[arg-type]  # None unsets it
+            set_in_code = previous_env is not None and previous != previous_env
+            mlflow.set_tracking_uri(previous if set_in_code else None)  # type: ignore[arg-type]
             if previous_env is not None:
                 os.environ["MLFLOW_TRACKING_URI"] = previous_env
 

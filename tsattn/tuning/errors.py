@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from tsattn.errors import TsattnError
 
-__all__ = ["StudyStorageError", "WorkerError"]
+__all__ = ["StudyStorageError", "UnsupportedOptunaError", "WorkerError"]
 
 
 class StudyStorageError(TsattnError, RuntimeError):
     """The Optuna storage cannot be opened or holds an incompatible study; raised before work."""
+
+
+class UnsupportedOptunaError(StudyStorageError):
+    """The installed Optuna is outside the range whose storage internals tsattn was tested on."""
 
 
 class WorkerError(TsattnError, RuntimeError):

@@ -4,9 +4,14 @@ The storage *is* the coordination between workers: each one asks it for the next
 writes its result back, so no scheduler of ours sits in between. An RDB storage (not a journal
 file) because Optuna's heartbeats live there: a worker that dies mid-trial stops beating, and
 the next worker to look marks its trial FAIL and re-queues its parameters
-(`RetryHeartbeatStaleTrialCallback`) instead of leaving it RUNNING forever. Optuna skips a
-trial that never beat at all, which is what a worker killed between creating a trial and its
-first heartbeat leaves behind; `_RecoveringRDBStorage` treats that one as dead too.
+(`RetryHeartbeatStaleTrialCallback`) instead of leaving it RUNNING forever.
+
+Optuna only judges trials that have beaten at least once, and its first beat comes after the
+trial is created and sampled, so a worker killed in between would leave a trial RUNNING
+forever. `RecoveringRDBStorage` (in `_optuna_private`) closes that gap by beating the moment
+a trial starts running, rather than by guessing that any heartbeat-less trial is dead: trials
+that never beat belong to clients without heartbeats sharing the study (ask-and-tell scripts,
+the dashboard), and are left alone.
 
 The default is a sqlite file in the run directory, in WAL mode with a long busy timeout, which
 is safe for several processes on one machine; for several machines pass a server URL
@@ -18,18 +23,14 @@ from __future__ import annotations
 import sqlite3
 import time
 import warnings
-from collections.abc import Sequence
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import optuna
 import sqlalchemy.exc
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
-from optuna.storages._rdb import models
-from optuna.trial import TrialState
-from sqlalchemy.orm import selectinload
 
+from tsattn.tuning._optuna_private import RecoveringRDBStorage, check_version
 from tsattn.tuning.errors import StudyStorageError
 from tsattn.tuning.settings import TuneSettings
 
@@ -58,6 +59,7 @@ def open_storage(url: str, settings: TuneSettings) -> RDBStorage:
 
     Called by the parent before any worker starts, so a wrong URL costs seconds, not a study.
     """
+    check_version()
     scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
     if "://" not in url:
         raise StudyStorageError(
@@ -70,7 +72,7 @@ def open_storage(url: str, settings: TuneSettings) -> RDBStorage:
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         for attempt in range(1, _SCHEMA_RACE_ATTEMPTS + 1):
             try:
-                return _RecoveringRDBStorage(
+                return RecoveringRDBStorage(
                     url,
                     engine_kwargs=_engine_kwargs(scheme),
                     heartbeat_interval=settings.heartbeat_interval,
@@ -97,74 +99,6 @@ def _lost_schema_race(err: Exception) -> bool:
     if isinstance(err, sqlalchemy.exc.IntegrityError):
         return True
     return isinstance(err, sqlalchemy.exc.DBAPIError) and "already exists" in str(err).lower()
-
-
-class _RecoveringRDBStorage(RDBStorage):
-    """An RDBStorage whose stale trials include RUNNING trials that never sent a heartbeat, and
-    whose FAIL transition is atomic.
-
-    Optuna creates a trial (RUNNING) and only then starts its heartbeat thread; a worker killed
-    in between leaves a trial that no heartbeat check ever fails. It would count as running
-    forever, so the study would stop one trial short of `--trials` on every rerun.
-    """
-
-    def set_trial_state_values(
-        self, trial_id: int, state: TrialState, values: Sequence[float] | None = None
-    ) -> bool:
-        """As Optuna's, but one conditional UPDATE moves an unfinished trial to FAIL.
-
-        Optuna reads the state, then writes it; on sqlite, which has no SELECT ... FOR UPDATE,
-        every worker that read RUNNING before the first write also "succeeds", and each
-        success re-queues the dead trial's parameters: one crash, several retries.
-        """
-        if state != TrialState.FAIL or values is not None:
-            return bool(super().set_trial_state_values(trial_id, state, values))
-        session = self.scoped_session()
-        try:
-            claimed = (
-                session.query(models.TrialModel)
-                .filter(models.TrialModel.trial_id == trial_id)
-                .filter(models.TrialModel.state.in_([TrialState.RUNNING, TrialState.WAITING]))
-                .update(
-                    {"state": TrialState.FAIL, "datetime_complete": datetime.now()},
-                    synchronize_session=False,
-                )
-            )
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-        if claimed == 0:  # finished already (by another worker), or no such trial: say which
-            self.check_trial_is_updatable(trial_id, self.get_trial(trial_id).state)
-        return claimed == 1
-
-    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
-        stale = super()._get_stale_trial_ids(study_id)
-        # A live worker beats within milliseconds of creating its trial, so a heartbeat-less
-        # trial older than the grace period is dead. `datetime_start` is the creating host's
-        # clock, so hosts sharing a study need synchronised clocks (as heartbeats do not).
-        started_before = datetime.now() - timedelta(seconds=self.grace_period or 0)
-        session = self.scoped_session()
-        try:
-            running = (
-                session.query(models.TrialModel)
-                .options(selectinload(models.TrialModel.heartbeats))
-                .filter(models.TrialModel.study_id == study_id)
-                .filter(models.TrialModel.state == TrialState.RUNNING)
-                .all()
-            )
-            never_beat: list[int] = [
-                int(trial.trial_id)
-                for trial in running
-                if not trial.heartbeats
-                and trial.datetime_start is not None
-                and trial.datetime_start < started_before
-            ]
-        finally:
-            session.close()
-        return stale + [trial_id for trial_id in never_beat if trial_id not in stale]
 
 
 def redact(url: str) -> str:

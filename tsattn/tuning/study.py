@@ -1,8 +1,12 @@
 """Optuna study plumbing: sampler and pruner from settings, create-or-resume, and progress.
 
 Every worker builds its own sampler and pruner (they are not stored with the study) and loads
-the study by name; the stopping rule is Optuna's `MaxTrialsCallback`, so "50 trials" means 50
-finished (complete or pruned) trials in the study however many processes share it.
+the study by name. The stopping rule is Optuna's `MaxTrialsCallback`, counting running trials
+as well as finished ones, however many processes share the study: "50 trials" means at least 50
+finished (complete or pruned) trials, and at most 50 + workers - 1, since workers that count at
+the same moment may each start one more. Exactly 50 would need counting and asking in one
+transaction, which Optuna's storage API does not offer; a surplus trial costs compute, never a
+wrong result.
 """
 
 from __future__ import annotations
@@ -100,9 +104,10 @@ def create_or_load_study(
 def stop_rule(n_trials: int) -> list[Callable[[optuna.Study, FrozenTrial], None]]:
     """Worker callbacks: stop once finished plus running trials reach the target.
 
-    Counting trials other workers are running keeps concurrent workers from overshooting; so
-    that a dead worker's trial is not counted as running, Optuna's heartbeat check fails stale
-    trials first (and re-queues them, see `storage.py`).
+    Counting trials other workers are running keeps the overshoot to workers that count at the
+    same moment (at most workers - 1 trials); so that a dead worker's trial is not counted as
+    running, Optuna's heartbeat check fails stale trials first (and re-queues them, see
+    `storage.py`).
     """
     return [
         _fail_stale_trials,
