@@ -116,10 +116,13 @@ def test_an_observer_sees_the_fit_fail_and_bad_data_never_reaches_it(recorder: R
     assert recorder.fitted == [] and [epoch for epoch, _ in recorder.epochs] == [0]
 
 
-def test_without_the_tracker_a_fit_inside_an_mlflow_run_is_not_logged(tmp_path: Path) -> None:
+def test_without_the_tracker_a_fit_inside_an_mlflow_run_is_not_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The estimator does not know MLflow: only the registered tracker makes a run tracked."""
     import mlflow
 
+    monkeypatch.chdir(tmp_path)  # the store's default artifact root is relative to it
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     extensions.remove_fit_observer(FIT_TRACKER)
