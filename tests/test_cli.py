@@ -45,6 +45,9 @@ def test_train_prints_test_metrics_and_saves_the_model(trained) -> None:
     work, result = trained
     assert result.returncode == 0, result.stderr[-3000:]
     assert "test" in result.stdout and "mse" in result.stdout
+    original, protocol = result.stdout.split("z-scored (benchmarks)")
+    assert "metrics in the data's units" in original and "smape" in original
+    assert "mse" in protocol and "smape" not in protocol  # no sMAPE of z-scores
     assert (work / "outputs" / "etth1_demo" / "model" / "forecaster.json").is_file()
 
 

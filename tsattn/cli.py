@@ -35,6 +35,10 @@ SetOption = Annotated[
 ]
 
 
+def _present(splits: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    return {split: values for split, values in splits.items() if values}
+
+
 def metrics_table(title: str, metrics: dict[str, dict[str, float]]) -> Table:
     """Rows per split, columns per metric: what a user reads at the end of a run."""
     table = Table(title=title)
@@ -61,10 +65,15 @@ def train(
     experiment = load_experiment(config, overrides or [])
     console.print(f"training [bold]{experiment.name}[/] on {experiment.data.path}")
     result = train_job(experiment, track=False if no_track else None)
-    splits = {"val": result.val_metrics, "test": result.test_metrics}
-    console.print(
-        metrics_table("metrics (normalised scale)", {k: v for k, v in splits.items() if v})
-    )
+    original = {"val": result.val_metrics_original, "test": result.test_metrics_original}
+    console.print(metrics_table("metrics in the data's units", _present(original)))
+    # The protocol's z-scored MSE/MAE, comparable to published tables; sMAPE and MASE are left
+    # out there: sMAPE on values near zero means nothing, and MASE is the same on both scales.
+    protocol: dict[str, dict[str, float]] = {
+        split: {name: values[name] for name in ("mse", "mae") if name in values}
+        for split, values in (("val", result.val_metrics), ("test", result.test_metrics))
+    }
+    console.print(metrics_table("z-scored (benchmarks)", _present(protocol)))
     console.print(f"epochs: {result.epochs}   training time: {result.seconds:.1f} s")
     console.print(f"model saved to: [bold]{result.model_dir}[/]")
     if result.run_id:

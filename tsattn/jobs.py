@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -29,11 +29,14 @@ class TrainResult:
 
     forecaster: Forecaster
     model_dir: Path
-    test_metrics: dict[str, float]
+    test_metrics: dict[str, float]  # normalised scale: the long-horizon benchmark protocol
     val_metrics: dict[str, float]
     seconds: float
     epochs: int
     run_id: str | None = None
+    # in the data's own units, where sMAPE means something (not on z-scores near zero)
+    test_metrics_original: dict[str, float] = field(default_factory=dict)
+    val_metrics_original: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -87,10 +90,13 @@ def train_job(config: ExperimentConfig, *, track: bool | None = None) -> TrainRe
         seconds = time.perf_counter() - started
         val_metrics = forecaster.evaluate(val) if val is not None else {}
         test_metrics = forecaster.evaluate(test) if test is not None else {}
+        val_original = forecaster.evaluate(val, scale="original") if val is not None else {}
+        test_original = forecaster.evaluate(test, scale="original") if test is not None else {}
         model_dir = forecaster.save(Path(config.output_dir) / config.name / "model")
         run_id = run.info.run_id if run is not None else None
         if run_id is not None:
             log_metrics(test_metrics, prefix="test")
+            log_metrics(test_original, prefix="test_original")
             log_metrics({"train_seconds": seconds}, prefix="job")
             if tracking.register_as:
                 register_model(run_id, tracking.register_as, tracking.alias)
@@ -102,6 +108,8 @@ def train_job(config: ExperimentConfig, *, track: bool | None = None) -> TrainRe
         seconds=seconds,
         epochs=forecaster.epochs_trained_,
         run_id=run_id,
+        test_metrics_original=test_original,
+        val_metrics_original=val_original,
     )
 
 
