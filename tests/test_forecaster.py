@@ -95,6 +95,26 @@ def test_panel_forecasts_each_series_after_its_own_end_on_its_own_scale() -> Non
         assert abs(block["y"].mean() - level) < 3.0  # inverse-scaled per series (levels 10, 20, 30)
 
 
+def test_panel_attention_names_the_series_by_the_users_id_column(tmp_path) -> None:
+    from tsattn.interpret import lag_profile, plot_windows, representative_windows, write_report
+
+    frame = panel_frame(n_series=2, n=80)
+    fc = Forecaster(target="y", time_col="time", id_col="id", past_covariates=["load"],
+                    input_attention=True, **TINY).fit(frame)  # fmt: skip
+    temporal = fc.interpret(frame, origins="all", stride=8)
+    inputs = fc.interpret(frame, kind="input")
+    assert temporal.columns[0] == "id" and "series" not in temporal.columns
+    assert inputs.columns[0] == "id" and set(inputs["id"]) == {"s0", "s1"}
+    assert set(temporal["id"]) == {"s0", "s1"}
+    # the interpret package reads the user's frame as returned
+    assert lag_profile(temporal)["lag"].tolist() == list(range(TINY["lookback"]))
+    chosen = representative_windows(temporal, 2)
+    (figure, *_) = plot_windows(temporal, chosen)
+    assert figure.get_suptitle().startswith(("id=s0", "id=s1"))
+    page = write_report(tmp_path / "report.html", temporal).read_text()
+    assert "id=s0" in page and "id=s1" in page
+
+
 def test_future_covariates_are_required_at_predict_time_and_used() -> None:
     frame = wide_frame(160)
     train = frame.iloc[:120]

@@ -129,6 +129,9 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
     ) -> pd.DataFrame:
         """Tidy attention weights: one row per (series, origin, step, source time[, head]).
 
+        The series column is named as the model's `id_col` (as in `predict` and `backtest`);
+        a single-series model has a "series" column.
+
         `origins="last"` explains the forecast after each series' end; `"all"` every window
         inside `df` (every `stride` steps), as a backtest would see them. A channel-independent
         model attends separately for each target: `target` names the one whose temporal attention

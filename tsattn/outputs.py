@@ -42,6 +42,17 @@ def _series_labels(outputs: NetworkOutputs, panel: Panel) -> np.ndarray:
     return np.asarray(panel.series_ids, dtype=object)[outputs.series]
 
 
+_ATTENTION_COLUMNS = {"origin", "step", "target_time", "source_time", "lag", "distance", "head",
+                      "variable", "weight"}
+
+
+def _series_column(prep: FramePreprocessor) -> str:
+    """The user's `id_col` names the series in attention frames, as in forecast frames; a
+    single-series model (or an id named like an attention column) keeps "series"."""
+    name = prep.id_name
+    return name if name is not None and name not in _ATTENTION_COLUMNS else "series"
+
+
 def _value_columns(prep: FramePreprocessor) -> list[str]:
     if not prep.quantiles:
         return list(prep.target_names)
@@ -80,9 +91,10 @@ def forecast_frame(
 def temporal_attention_frame(
     outputs: NetworkOutputs, panel: Panel, prep: FramePreprocessor
 ) -> pd.DataFrame:
-    """Tidy temporal attention: series, origin, step, target_time, source_time, lag, distance,
-    head, weight. `lag` counts steps back from the origin (0 = last observed step); `distance`
-    counts steps back from that forecast step's target time."""
+    """Tidy temporal attention: series (named as the user's `id_col`), origin, step,
+    target_time, source_time, lag, distance, head, weight. `lag` counts steps back from the
+    origin (0 = last observed step); `distance` counts steps back from that forecast step's
+    target time."""
     weights = outputs.temporal_attention
     if weights is None:
         raise ValueError(
@@ -96,7 +108,7 @@ def temporal_attention_frame(
     target = _user_times(_target_times(outputs, panel, horizon), panel)  # -> (N, H)
     shape = (n, heads, horizon, lookback)
     grid = {
-        "series": _series_labels(outputs, panel)[:, None, None, None],
+        _series_column(prep): _series_labels(outputs, panel)[:, None, None, None],
         "origin": origin_times[:, None, None, None],
         "step": step[None, None, :, None],
         "target_time": target[:, None, :, None],
@@ -113,7 +125,8 @@ def temporal_attention_frame(
 def input_attention_frame(
     outputs: NetworkOutputs, panel: Panel, prep: FramePreprocessor
 ) -> pd.DataFrame:
-    """Tidy input attention: series, origin, source_time, lag, variable, weight."""
+    """Tidy input attention: series (named as the user's `id_col`), origin, source_time, lag,
+    variable, weight."""
     weights = outputs.input_attention
     if weights is None:
         raise ValueError(
@@ -126,7 +139,7 @@ def input_attention_frame(
     source = _user_times(_source_times(outputs, panel, lag), panel)  # -> (N, L)
     shape = (n, lookback, n_vars)
     grid = {
-        "series": _series_labels(outputs, panel)[:, None, None],
+        _series_column(prep): _series_labels(outputs, panel)[:, None, None],
         "origin": origin_times[:, None, None],
         "source_time": source[:, :, None],
         "lag": lag[None, :, None],

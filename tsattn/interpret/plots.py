@@ -27,7 +27,7 @@ from tsattn.interpret.labels import (
     time_labels,
 )
 from tsattn.interpret.scale import LiftScale, frame_lift_scale, lift_scale, tick_label
-from tsattn.interpret.tables import check_temporal_frame, window_matrix
+from tsattn.interpret.tables import check_temporal_frame, id_column, window_matrix
 
 __all__ = [
     "plot_lag_profile",
@@ -93,9 +93,14 @@ def plot_windows(
 
     The scale defaults to `frame_lift_scale(frame)`, wide enough for every window in `frame`.
     `history`, a long frame (series, time, value), draws the target above each heatmap.
-    Titles name the series by its real id (`id_col=value`), or `target` for a wide frame.
+    Titles name the series by its real id (`id_col=value`, `id_col` read off the frame's id
+    column when not given), or `target` for a wide frame.
     """
-    check_temporal_frame(frame)
+    named = id_column(frame)
+    id_col = id_col or named
+    if named is not None and named in windows.columns:
+        windows = windows.rename(columns={named: "series"})
+    frame = check_temporal_frame(frame)
     scale = scale or frame_lift_scale(frame)
     figures = []
     for row in windows.to_dict("records"):

@@ -32,6 +32,7 @@ from tsattn.interpret.tables import (
     WINDOW_KEYS,
     check_temporal_frame,
     concentration,
+    id_column,
     matrix_of_window,
 )
 
@@ -53,9 +54,11 @@ def write_report(
     """Write the interactive attention report for temporal frame `frame` to `path`.
 
     `scale` defaults to `frame_lift_scale(frame)`; pass the PNG heatmaps' scale to keep them
-    and the page alike. `id_col` and `target` name the series as the user knows them.
+    and the page alike. `id_col` (read off the frame's id column when not given) and `target`
+    name the series as the user knows them.
     """
-    check_temporal_frame(frame)
+    id_col = id_col or id_column(frame)
+    frame = check_temporal_frame(frame)
     scale = scale or frame_lift_scale(frame)
     keys = frame[WINDOW_KEYS].drop_duplicates().sort_values(WINDOW_KEYS).reset_index(drop=True)
     steps, lags = frame["step"].nunique(), frame["lag"].nunique()

@@ -87,5 +87,5 @@ def lift_scale(lifts: np.ndarray | pd.Series) -> LiftScale:
 
 def frame_lift_scale(frame: pd.DataFrame) -> LiftScale:
     """The scale for every window of a temporal-attention frame (weight x L, L its lookback)."""
-    check_temporal_frame(frame)
+    frame = check_temporal_frame(frame)
     return lift_scale(frame["weight"].to_numpy(dtype=float) * frame["lag"].nunique())

@@ -22,6 +22,7 @@ __all__ = [
     "WINDOW_KEYS",
     "check_input_frame",
     "check_temporal_frame",
+    "id_column",
     "concentration",
     "distance_profile",
     "lag_profile",
@@ -52,12 +53,14 @@ _STEP_KEYS = ["series", "origin", "step", "head"]
 
 
 def check_temporal_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return `frame` if it has the temporal-attention columns, else say which are missing."""
+    """`frame` keyed by "series" (its id column renamed) if it has the temporal-attention
+    columns, else an error saying which are missing."""
     return _check(frame, TEMPORAL_COLUMNS, "temporal attention (interpret(kind='temporal'))")
 
 
 def check_input_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return `frame` if it has the input-attention columns, else say which are missing."""
+    """`frame` keyed by "series" (its id column renamed) if it has the input-attention columns,
+    else an error saying which are missing."""
     return _check(frame, INPUT_COLUMNS, "input attention (interpret(kind='input'))")
 
 
@@ -74,7 +77,7 @@ def window_matrix(
     Rows are forecast steps (first step first), columns the lookback, oldest first, so the
     matrix reads left to right in time. Returns (matrix, target_times, source_times).
     """
-    check_temporal_frame(frame)
+    frame = check_temporal_frame(frame)
     window = frame[(frame["series"] == series) & (frame["origin"] == origin)]
     if window.empty:
         raise InterpretationError(
@@ -123,7 +126,7 @@ def representative_windows(frame: pd.DataFrame, count: int = 4) -> pd.DataFrame:
     typical one (median), the most diffuse, then the latest origin. Extremes show what the model
     *can* do; the median shows what it usually does.
     """
-    check_temporal_frame(frame)
+    frame = check_temporal_frame(frame)
     weight = frame["weight"].to_numpy(dtype=float)
     plogp = -weight * np.log(np.where(weight > 0, weight, 1.0))  # 0 log 0 = 0
     per_step = frame[_STEP_KEYS].assign(entropy=plogp).groupby(_STEP_KEYS, sort=False).sum()
@@ -198,7 +201,7 @@ def distance_profile(frame: pd.DataFrame) -> pd.DataFrame:
 
 def mean_attention_map(frame: pd.DataFrame) -> pd.DataFrame:
     """Mean weight per (step, lag) over all windows and heads: the 'typical' heatmap, H x L."""
-    check_temporal_frame(frame)
+    frame = check_temporal_frame(frame)
     grid = frame.pivot_table(index="step", columns="lag", values="weight", aggfunc="mean")
     return grid.sort_index().sort_index(axis=1, ascending=False)
 
@@ -208,7 +211,7 @@ def variable_importance(frame: pd.DataFrame) -> pd.DataFrame:
 
     Columns: variable, importance (sums to one), q10, q90, rank (1 = most attended).
     """
-    check_input_frame(frame)
+    frame = check_input_frame(frame)
     per_window = frame.groupby([*WINDOW_KEYS, "variable"], sort=False)["weight"].mean()
     spread = per_window.groupby("variable").quantile([0.1, 0.9]).unstack()
     table = pd.DataFrame({"importance": per_window.groupby("variable").mean()})
@@ -245,6 +248,7 @@ def _rows(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _check(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> pd.DataFrame:
+    frame = _keyed_by_series(frame)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InterpretationError(
@@ -256,3 +260,19 @@ def _check(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> pd.DataF
             f"{what} table is empty; interpret a frame with at least one window"
         )
     return frame
+
+
+def id_column(frame: pd.DataFrame) -> str | None:
+    """The user's id column of an interpret frame (`interpret` names the series by `id_col`);
+    None for a frame keyed by "series". It is the one column that is no attention column."""
+    if "series" in frame.columns:
+        return None
+    known = {*TEMPORAL_COLUMNS, *INPUT_COLUMNS}
+    others = [c for c in frame.columns if c not in known]
+    return others[0] if len(others) == 1 else None
+
+
+def _keyed_by_series(frame: pd.DataFrame) -> pd.DataFrame:
+    """Inside this package the series column is "series", whatever the user's id is called."""
+    named = id_column(frame)
+    return frame if named is None else frame.rename(columns={named: "series"})

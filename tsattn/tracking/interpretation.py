@@ -95,9 +95,9 @@ def _write_temporal(
     windows: int,
     id_col: str | None,
 ) -> None:
-    tables.check_temporal_frame(frame)
+    files.tables.append(_parquet(frame, files.folder / "temporal_attention.parquet"))  # as given
+    frame = tables.check_temporal_frame(frame)
     folder = files.folder
-    files.tables.append(_parquet(frame, folder / "temporal_attention.parquet"))
     stats = tables.concentration(frame)
     files.metrics.update(
         attention_entropy_ratio=stats["entropy_ratio"], attention_top10_mass=stats["top10_mass"]
@@ -125,9 +125,9 @@ def _write_temporal(
 
 
 def _write_inputs(files: InterpretationFiles, frame: pd.DataFrame) -> None:
-    tables.check_input_frame(frame)
+    files.tables.append(_parquet(frame, files.folder / "input_attention.parquet"))  # as given
+    frame = tables.check_input_frame(frame)
     folder = files.folder
-    files.tables.append(_parquet(frame, folder / "input_attention.parquet"))
     importance = tables.variable_importance(frame)
     files.tables.append(_csv(importance, folder / "variable_importance.csv"))
     files.plots.append(

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from tsattn.interpret.tables import check_temporal_frame
+
 if TYPE_CHECKING:
     from tsattn.forecaster import Forecaster
 
@@ -67,7 +69,7 @@ def interpretation_inputs(
     inputs = None
     if forecaster.input_attention:
         inputs = forecaster.interpret(frame, kind="input", origins="all", stride=stride)
-    series_labels = temporal["series"].unique() if temporal is not None else []
+    series_labels = [] if temporal is None else check_temporal_frame(temporal)["series"].unique()
     history = _history(forecaster, frame, target, series_labels)
     return InterpretationInputs(temporal, inputs, history, target, stride, notes, lag_by_target,
                                 forecaster.id_col)
