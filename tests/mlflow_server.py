@@ -50,45 +50,64 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """
     root = tmp_path_factory.mktemp("mlflow-server")
     port = free_port()
+    process = start_server(root, port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_group(process)
+
+
+def start_server(root: Path, port: int) -> subprocess.Popen[bytes]:
+    """Start `mlflow server` on `port` with its store in `root`, in a new process group; wait
+    until /health answers. The same root and port again restart the same server."""
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}  # no job workers
     env.pop("MLFLOW_TRACKING_URI", None)
-    log = (root / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            *_mlflow_command(),
-            "server",
-            "--backend-store-uri",
-            f"sqlite:///{root / 'mlflow.db'}",
-            "--artifacts-destination",
-            str(root / "artifacts"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        cwd=root,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    log_path = root / "server.log"
+    with log_path.open("a") as log:  # the child keeps its own handle
+        process = subprocess.Popen(
+            [
+                *_mlflow_command(),
+                "server",
+                "--backend-store-uri",
+                f"sqlite:///{root / 'mlflow.db'}",
+                "--artifacts-destination",
+                str(root / "artifacts"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+            ],
+            cwd=root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + _SERVER_START_TIMEOUT_S
+    while not _healthy(url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_group(process)
+            pytest.fail(
+                f"mlflow server did not become healthy at {url}:\n{log_path.read_text()[-3000:]}"
+            )
+        time.sleep(0.25)
+    return process
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the server and every worker it forked, as an OOM killer or a crash would."""
     try:
-        deadline = time.monotonic() + _SERVER_START_TIMEOUT_S
-        while not _healthy(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = (root / "server.log").read_text()[-3000:]
-                pytest.fail(f"mlflow server did not become healthy at {url}:\n{tail}")
-            time.sleep(0.25)
-        yield url
-    finally:
-        _stop_group(process)
-        log.close()
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=10)
 
 
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server's process group (SIGKILL after 15 s); a no-op once it has exited."""
     if process.poll() is not None:
         return
     try:

@@ -2,7 +2,9 @@
 
 MLflow's own `start_run` leaves a run RUNNING forever when the process is terminated by a
 scheduler's SIGTERM; here SIGTERM is turned into an exception while a run is open, so every way
-out of the block ends the run with an honest status.
+out of the block ends the run with an honest status. While a run is open MLflow's HTTP calls are
+bounded (`tsattn.tracking.http_bounds`), and ending a run whose server stopped answering waits a
+short grace for it to return before warning that the run may show as RUNNING.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +21,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from tsattn.errors import TrackingError
-from tsattn.tracking.store import ensure_experiment, resolve_store
+from tsattn.tracking.http_bounds import RUN_END_GRACE_ENV, bounded_http, run_end_grace_s
+from tsattn.tracking.store import ensure_experiment, resolve_store, unreachable_reason
 
 if TYPE_CHECKING:
     from mlflow import ActiveRun
@@ -54,35 +58,38 @@ def start_run(
 
     Inside an active run, `nested=True` opens a child run in the same store and experiment
     (tuning trials); `nested=False` logs into the active run, as MLflow users expect. A run
-    opened here ends FINISHED, FAILED on an exception, or KILLED on Ctrl-C / SIGTERM.
+    opened here ends FINISHED, FAILED on an exception, or KILLED on Ctrl-C / SIGTERM. MLflow's
+    HTTP calls in the block are bounded (see `tsattn.tracking.http_bounds`).
     """
     if not tracking.enabled:
         yield None
         return
     import mlflow
 
-    parent = mlflow.active_run()
-    if parent is not None and not nested:
-        yield parent
-        return
-    if parent is not None:
-        store_uri, experiment_id = mlflow.get_tracking_uri(), parent.info.experiment_id
-    else:
-        store = resolve_store(tracking)
-        store_uri, experiment_id = store.uri, ensure_experiment(tracking.experiment, store)
-    all_tags = {"tsattn.version": _package_version(), **(tags or {})}
-    with tracking_uri(store_uri):
-        try:
-            run = mlflow.start_run(
-                experiment_id=experiment_id,
-                run_name=run_name or tracking.run_name,
-                nested=parent is not None,
-                tags=all_tags,
-            )
-        except Exception as err:
-            raise TrackingError(f"could not start an MLflow run in {store_uri}: {err}") from err
-        with _sigterm_raises(), end_status(run.info.run_id, fluent=True):
-            yield run
+    run_end_grace_s()  # a malformed TSATTN_RUN_END_GRACE_S fails here, before any training
+    with bounded_http():
+        parent = mlflow.active_run()
+        if parent is not None and not nested:
+            yield parent
+            return
+        if parent is not None:
+            store_uri, experiment_id = mlflow.get_tracking_uri(), parent.info.experiment_id
+        else:
+            store = resolve_store(tracking)
+            store_uri, experiment_id = store.uri, ensure_experiment(tracking.experiment, store)
+        all_tags = {"tsattn.version": _package_version(), **(tags or {})}
+        with tracking_uri(store_uri):
+            try:
+                run = mlflow.start_run(
+                    experiment_id=experiment_id,
+                    run_name=run_name or tracking.run_name,
+                    nested=parent is not None,
+                    tags=all_tags,
+                )
+            except Exception as err:
+                raise TrackingError(f"could not start an MLflow run in {store_uri}: {err}") from err
+            with _sigterm_raises(), end_status(run.info.run_id, fluent=True):
+                yield run
 
 
 @contextmanager
@@ -93,16 +100,17 @@ def end_status(run_id: str, *, fluent: bool, client_uri: str | None = None) -> I
     otherwise through a client on `client_uri`, leaving the active-run stack alone.
     """
     status = "FINISHED"
-    try:
-        yield
-    except (KeyboardInterrupt, SystemExit):
-        status = "KILLED"
-        raise
-    except BaseException:
-        status = "FAILED"
-        raise
-    finally:
-        _terminate(run_id, status, fluent=fluent, client_uri=client_uri)
+    with bounded_http():
+        try:
+            yield
+        except (KeyboardInterrupt, SystemExit):
+            status = "KILLED"
+            raise
+        except BaseException:
+            status = "FAILED"
+            raise
+        finally:
+            _terminate(run_id, status, fluent=fluent, client_uri=client_uri)
 
 
 def log_metrics(
@@ -189,21 +197,50 @@ def _terminate(run_id: str, status: str, *, fluent: bool, client_uri: str | None
     import mlflow
     from mlflow.tracking import MlflowClient
 
+    uri = client_uri or mlflow.get_tracking_uri()
     try:
         run = mlflow.active_run()
         if fluent and run is not None and run.info.run_id == run_id:
-            mlflow.end_run(status)
+            mlflow.end_run(status)  # pops the run off MLflow's stack even if the call fails
         else:
             MlflowClient(client_uri).set_terminated(run_id, status)
+        return
     except Exception as err:  # the original exception, if any, matters more than this one
-        import warnings
+        error = err
+    if _end_when_back(run_id, status, uri):
+        return
+    import warnings
 
-        warnings.warn(
-            f"could not mark MLflow run {run_id} as {status}: {err}. It may show as RUNNING; "
-            "set its status in the UI.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
+    warnings.warn(
+        f"could not mark MLflow run {run_id} as {status}: {error}. It may show as RUNNING; set "
+        f"its status in the UI, or with MlflowClient('{uri}').set_terminated('{run_id}', "
+        f"'{status}') once the server answers (tsattn waited {run_end_grace_s():g} s for it; "
+        f"{RUN_END_GRACE_ENV} sets how long).",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+
+
+def _end_when_back(run_id: str, status: str, uri: str) -> bool:
+    """Wait up to the run-end grace for a server that stopped answering, then end the run once.
+
+    A supervisor (systemd, Kubernetes) restarts a crashed server within seconds; waiting that
+    long turns a run that would show RUNNING forever into an honest FAILED.
+    """
+    from mlflow.tracking import MlflowClient
+
+    if uri.split(":", 1)[0].lower() not in {"http", "https"}:
+        return False  # a local store does not come back by waiting
+    deadline = time.monotonic() + run_end_grace_s()
+    while unreachable_reason(uri, timeout_s=2.0) is not None:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.5)
+    try:
+        MlflowClient(uri).set_terminated(run_id, status)
+    except Exception:
+        return False
+    return True
 
 
 @contextmanager

@@ -107,26 +107,43 @@ class FitSession:
             _log_params_once({"data.freq": freq})
 
     def _log_model(self, forecaster: Forecaster, frame: pd.DataFrame) -> bool:
-        """Log the pyfunc model; on failure save it locally and raise (or warn if offline ok)."""
+        """Log the pyfunc model; on failure save it locally and raise (or warn if offline ok).
+
+        One quick /health probe first: a server that died mid-fit is found in milliseconds,
+        instead of after MLflow's retry budget for every file of the model.
+        """
         import mlflow
 
         from tsattn.tracking.pyfunc_model import log_forecaster_model
+        from tsattn.tracking.store import unreachable_reason
 
+        reason = unreachable_reason(self.store_uri)
+        if reason is not None:
+            return self._keep_locally(forecaster, f"the server stopped answering: {reason}", None)
         try:
             info = log_forecaster_model(forecaster, frame)
         except Exception as err:
-            where = forecaster.save(Path(_UNLOGGED_DIR) / str(self.run_id)).resolve()
-            message = (
-                f"the trained model could not be logged to MLflow run {self.run_id} in "
-                f"{self.store_uri} ({err}); it is saved at '{where}' instead. Load it with "
-                f"Forecaster.load('{where}')."
-            )
-            if not self.allow_offline:
-                raise TrackingError(message) from err
-            warnings.warn(message, RuntimeWarning, stacklevel=4)
-            return False
+            return self._keep_locally(forecaster, str(err), err)
         mlflow.set_tag("tsattn.model_uri", info.model_uri)
         return True
+
+    def _keep_locally(self, forecaster: Forecaster, why: str, err: Exception | None) -> bool:
+        """Save the model under tsattn-unlogged-models/<run_id>; raise naming it, unless offline."""
+        from tsattn.tracking.http_bounds import RUN_END_GRACE_ENV, run_end_grace_s
+
+        where = forecaster.save(Path(_UNLOGGED_DIR) / str(self.run_id)).resolve()
+        message = (
+            f"the trained model could not be logged to MLflow run {self.run_id} in "
+            f"{self.store_uri} ({why}); it is saved at '{where}' instead. Load it with "
+            f"Forecaster.load('{where}')."
+        )
+        if not self.allow_offline:
+            raise TrackingError(
+                f"{message} The run is marked FAILED if the server answers again within "
+                f"{run_end_grace_s():g} s ({RUN_END_GRACE_ENV})."
+            ) from err
+        warnings.warn(message, RuntimeWarning, stacklevel=5)
+        return False
 
     def _log_interpretation(self, forecaster: Forecaster, frame: pd.DataFrame) -> None:
         import mlflow

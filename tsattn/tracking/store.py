@@ -30,6 +30,7 @@ __all__ = [
     "ensure_experiment",
     "local_store_uri",
     "resolve_store",
+    "unreachable_reason",
 ]
 
 LOCAL_DB_FILE = "mlflow.db"
@@ -129,17 +130,30 @@ def ensure_experiment(name: str, store: Store) -> str:
         ) from err
 
 
-def _check_server(store: Store) -> None:
-    url = store.uri.rstrip("/") + "/health"
+def unreachable_reason(uri: str, *, timeout_s: float = _HEALTH_TIMEOUT_S) -> str | None:
+    """Why the tracking server at `uri` does not answer /health, or None if it does.
+
+    One request, no retries: the quick question to ask once a call has failed, before spending
+    MLflow's retry budget on the next. Stores that are not servers always count as answering.
+    """
+    if uri.split(":", 1)[0].lower() not in {"http", "https"}:
+        return None
+    url = uri.rstrip("/") + "/health"
     try:
-        with urllib.request.urlopen(url, timeout=_HEALTH_TIMEOUT_S) as response:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
             if response.status == 200:
-                return
-            reason = f"it answered HTTP {response.status} on /health"
+                return None
+            return f"it answered HTTP {response.status} on /health"
     except urllib.error.HTTPError as err:
-        reason = f"it answered HTTP {err.code} on /health"
+        return f"it answered HTTP {err.code} on /health"
     except (urllib.error.URLError, OSError) as err:
-        reason = f"{getattr(err, 'reason', err)}"
+        return f"{getattr(err, 'reason', err)}"
+
+
+def _check_server(store: Store) -> None:
+    reason = unreachable_reason(store.uri)
+    if reason is None:
+        return
     raise TrackingError(
         f"MLflow tracking server {store.uri} (from {store.source}) is unreachable: {reason}. "
         "Start it (e.g. `mlflow server --host 127.0.0.1 --port 5000`), point "
