@@ -108,7 +108,7 @@ LAYERS = (
      "outputs", "evaluation", "forecaster"),
     ("interpret",),
     ("tracking",),
-    ("jobs",),
+    ("jobs", "job_spec", "sql_io", "forecast_job"),
     ("cli_errors",),
     ("tuning",),
     ("cli", "__main__"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -11,6 +11,9 @@ from rich.table import Table
 
 from tsattn.cli_errors import reports_errors
 from tsattn.tuning.cli import tune_command
+
+if TYPE_CHECKING:
+    from tsattn.job_spec import ForecastJobSpec
 
 app = typer.Typer(
     add_completion=False,
@@ -97,9 +100,12 @@ def predict(
 @app.command()
 @reports_errors(console)
 def forecast(
-    model: ModelOption,
-    data: DataOption,
-    output: OutputOption,
+    job: Annotated[
+        Path | None, typer.Option(help="A declared job (pipelines/*.yaml): model, input, output.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="models:/name@alias or a model folder.")] = None,
+    data: Annotated[Path | None, typer.Option(help="History (.csv or .parquet).")] = None,
+    output: Annotated[Path | None, typer.Option(help="Forecast file, written atomically.")] = None,
     future: FutureOption = None,
     experiment: Annotated[str, typer.Option(help="MLflow experiment for the job's run.")] = (
         "tsattn-forecast"
@@ -109,16 +115,46 @@ def forecast(
 ) -> None:
     """Scheduled forecast job: validate fresh data, forecast, write atomically, log the run.
 
-    Exit code 0 on success and 2 on bad input or configuration, so a scheduler can alert on it.
+    Either `--job pipelines/x.yaml` or `--model`, `--data` and `--output`. Exit code 0 on
+    success and 2 on bad input or configuration, so a scheduler can alert on it.
     """
-    from tsattn.config import TrackingConfig
-    from tsattn.jobs import forecast_job
+    from tsattn.forecast_job import run_forecast_job
 
-    tracking = TrackingConfig(enabled=not no_track, uri=tracking_uri, experiment=experiment)
-    result = forecast_job(model, data, output, tracking=tracking, future=future)
+    spec = _job_spec(job, model, data, output, future, experiment, tracking_uri)
+    if no_track:
+        untracked = spec.tracking.model_copy(update={"enabled": False})
+        spec = spec.model_copy(update={"tracking": untracked})
+    result = run_forecast_job(spec)
     console.print(
-        f"wrote {result.rows} forecast rows for {result.series} series to [bold]{result.output}[/]"
+        f"wrote {result.rows} forecast rows for {result.series} series to "
+        f"[bold]{result.destination}[/]"
     )
+
+
+def _job_spec(
+    job: Path | None, model: str | None, data: Path | None, output: Path | None,
+    future: Path | None, experiment: str, tracking_uri: str | None,
+) -> ForecastJobSpec:
+    """The declared job, or the same spec built from the flags; a ConfigError for a mix."""
+    from tsattn.config import TrackingConfig, validated
+    from tsattn.errors import ConfigError
+    from tsattn.job_spec import ForecastJobSpec, load_job
+
+    flags = {"--model": model, "--data": data, "--output": output, "--future": future}
+    given = [name for name, value in flags.items() if value is not None]
+    if job is not None:
+        if given:
+            raise ConfigError(f"--job declares the model, input and output; drop {given}")
+        return load_job(job)
+    missing = [name for name in ("--model", "--data", "--output") if flags[name] is None]
+    if missing:
+        raise ConfigError(f"give --job pipelines/<job>.yaml, or all of {missing}")
+    spec: ForecastJobSpec = validated(ForecastJobSpec, {
+        "name": "forecast", "model": model, "input": {"path": data}, "output": {"path": output},
+        "future": {"path": future} if future is not None else None,
+        "tracking": TrackingConfig(uri=tracking_uri, experiment=experiment),
+    })  # fmt: skip
+    return spec
 
 
 @app.command()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tsattn.config import ExperimentConfig, TrackingConfig
+from tsattn.config import ExperimentConfig
 from tsattn.data.split import temporal_split
 from tsattn.forecaster import Forecaster
 from tsattn.io import read_frame, write_frame
@@ -16,7 +16,6 @@ from tsattn.io import read_frame, write_frame
 __all__ = [
     "PredictResult",
     "TrainResult",
-    "forecast_job",
     "predict_job",
     "split_frame",
     "train_job",
@@ -128,37 +127,3 @@ def predict_job(
     id_col = forecaster.id_col
     series = forecast[id_col].nunique() if id_col else 1
     return PredictResult(output=path, rows=len(forecast), series=int(series))
-
-
-def forecast_job(
-    model: str | Path,
-    data: str | Path,
-    output: str | Path,
-    *,
-    tracking: TrackingConfig,
-    future: str | Path | None = None,
-) -> PredictResult:
-    """The scheduled batch job: load a (registered) model, validate fresh data, write atomically.
-
-    Everything is checked before the output is touched, so a failed run leaves yesterday's
-    forecast in place; the MLflow run records the model, inputs, size and the forecast file, and
-    ends FAILED when anything goes wrong.
-    """
-    from tsattn.tracking import log_file, log_metrics, log_params, start_run
-
-    tags = {"tsattn.job": "forecast", "tsattn.model": str(model)}
-    with start_run(tracking, run_name=tracking.run_name or "forecast", tags=tags) as run:
-        started = time.perf_counter()
-        result = predict_job(model, data, output, future=future)
-        if run is not None:
-            log_params({"model": str(model), "data": str(data), "output": str(result.output)})
-            log_metrics(
-                {
-                    "rows": result.rows,
-                    "series": result.series,
-                    "seconds": time.perf_counter() - started,
-                },
-                prefix="forecast",
-            )
-            log_file(result.output, "forecast")
-    return result
