@@ -18,6 +18,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from tsattn.config import ForecasterConfig, validated
+from tsattn.distributed import is_global_zero
 from tsattn.errors import NotFittedError
 from tsattn.evaluation import evaluation_metrics
 from tsattn.extensions import resolve_location, watched_fit
@@ -212,8 +213,14 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
     # -- persistence ---------------------------------------------------------------------------
 
     def save(self, path: str | Path) -> Path:
-        """Write the model to a directory: JSON config and fitted state, plus tensor weights."""
+        """Write the model to a directory: JSON config and fitted state, plus tensor weights.
+
+        In a job of several processes (torchrun, SLURM) only rank 0 writes, since every rank
+        holds the same model; the others return `path` without touching it.
+        """
         self._fitted()
+        if not is_global_zero():
+            return Path(path)
         return save_forecaster_state(self, Path(path))
 
     @classmethod

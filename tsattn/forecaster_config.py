@@ -129,7 +129,14 @@ class ForecasterConfig(Strict):
     accelerator: Annotated[str, _HARDWARE] = Field(
         "auto", description="Lightning Trainer accelerator ('cpu', 'gpu', 'auto').")
     devices: Annotated[int | str | list[int], _HARDWARE] = Field(
-        "auto", description="Lightning Trainer devices.")
+        "auto", description="Lightning Trainer devices; more than one trains data-parallel (DDP).")
+    strategy: Annotated[str, _HARDWARE] = Field(
+        "auto", description="Lightning Trainer strategy ('auto', 'ddp', 'ddp_spawn', ...). With "
+        "several devices on one machine, 'auto' and 'ddp' start the processes from inside `fit` "
+        "rather than by re-running the calling script (tsattn.distributed).")
+    num_nodes: Annotated[int, _HARDWARE] = Field(
+        1, ge=1, description="Machines training together, each running the same command under "
+        "torchrun or SLURM (README, 'Training on several processes').")
     num_workers: Annotated[int, NotTunable(
         "it is a data-loading setting, not a model setting")] = Field(
         0, ge=0, description="DataLoader worker processes.")

@@ -10,6 +10,7 @@ import pandas as pd
 
 from tsattn.config import ExperimentConfig
 from tsattn.data.split import temporal_split
+from tsattn.distributed import is_global_zero
 from tsattn.forecaster import Forecaster
 from tsattn.io import read_frame, write_frame
 
@@ -73,12 +74,13 @@ def train_job(config: ExperimentConfig, *, track: bool | None = None) -> TrainRe
     `track=None` follows `config.tracking.enabled`. The run opens before training, so an
     unreachable tracking server fails fast; `fit` logs into that run (per-epoch metrics, data
     facts, the pyfunc model and the attention interpretation) and the job adds test metrics.
+    Under torchrun or SLURM every process runs this job; only rank 0 tracks and saves.
     """
     from tsattn.tracking import log_metrics, register_model, start_run
 
     tracking = config.tracking
-    if track is not None:
-        tracking = tracking.model_copy(update={"enabled": track})
+    enabled = tracking.enabled if track is None else track
+    tracking = tracking.model_copy(update={"enabled": enabled and is_global_zero()})
     frame = read_frame(config.data.path)
     train, val, test = split_frame(frame, config)
     forecaster = Forecaster(**config.forecaster.model_dump())

@@ -95,7 +95,7 @@ class ForecastingModule(L.LightningModule):
         if not (trainer.is_last_batch or trainer.should_stop) or self._unlogged_windows == 0:
             return
         self.log("train_loss", self._unlogged_loss / self._unlogged_windows, on_step=False,
-                 on_epoch=True, prog_bar=True, batch_size=self._unlogged_windows)
+                 on_epoch=True, prog_bar=True, batch_size=self._unlogged_windows, sync_dist=True)
         self._unlogged_loss = torch.zeros_like(self._unlogged_loss)
         self._unlogged_windows = 0
 
@@ -110,10 +110,12 @@ class ForecastingModule(L.LightningModule):
         point = out.prediction[..., cfg.median_index]  # (B, H, C, Q) -> (B, H, C)
         metrics = point_metrics(point.detach(), target, past[..., : cfg.n_targets])
         # on_step=False: exactly one value per epoch under the plain name (no _step/_epoch suffix)
+        # sync_dist: under DDP each rank sees a shard, and checkpointing, early stopping and
+        # history_ need the mean over all of them (a no-op in one process)
         self.log("val_loss", loss, on_step=False, on_epoch=True, prog_bar=True,
-                 batch_size=batch_size)
+                 batch_size=batch_size, sync_dist=True)
         self.log_dict({f"val_{name}": value for name, value in metrics.items()},
-                      on_step=False, on_epoch=True, batch_size=batch_size)
+                      on_step=False, on_epoch=True, batch_size=batch_size, sync_dist=True)
         return loss
 
     def configure_optimizers(self) -> Any:

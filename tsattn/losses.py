@@ -8,6 +8,7 @@ rather than silently reinterpreted.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -32,11 +33,14 @@ def pinball_loss(prediction: Tensor, target: Tensor, quantiles: Tensor) -> Tenso
     return torch.maximum(quantiles * error, (quantiles - 1) * error).mean()
 
 
-def _point(loss: Callable[[Tensor, Tensor], Tensor]) -> LossFn:
-    def apply(prediction: Tensor, target: Tensor) -> Tensor:
-        return loss(prediction.squeeze(-1), target)  # (B, H, C, 1) -> (B, H, C)
+# Losses are partials of module-level functions, not closures, so a module holding one pickles
+# (a `ddp_spawn` fit sends it to its processes).
+def _point(loss: LossFn, prediction: Tensor, target: Tensor) -> Tensor:
+    return loss(prediction.squeeze(-1), target)  # (B, H, C, 1) -> (B, H, C)
 
-    return apply
+
+def _pinball(quantiles: Tensor, prediction: Tensor, target: Tensor) -> Tensor:
+    return pinball_loss(prediction, target, quantiles.to(prediction.device, prediction.dtype))
 
 
 def build_loss(name: str, quantiles: Sequence[float] = ()) -> LossFn:
@@ -49,19 +53,14 @@ def build_loss(name: str, quantiles: Sequence[float] = ()) -> LossFn:
                 "loss='pinball' trains quantile outputs, but the network has quantiles=(); "
                 "set quantiles (e.g. [0.1, 0.5, 0.9]) or use a point loss (mse, mae, huber)."
             )
-        q = torch.tensor(list(quantiles), dtype=torch.float32)
-
-        def pinball(prediction: Tensor, target: Tensor) -> Tensor:
-            return pinball_loss(prediction, target, q.to(prediction.device, prediction.dtype))
-
-        return pinball
+        return partial(_pinball, torch.tensor(list(quantiles), dtype=torch.float32))
     if quantiles:
         raise ConfigError(
             f"a quantile network (quantiles={tuple(quantiles)}) needs loss='pinball', "
             f"but got loss={name!r}."
         )
     if name == "mse":
-        return _point(F.mse_loss)
+        return partial(_point, F.mse_loss)
     if name == "mae":
-        return _point(F.l1_loss)
-    return _point(F.huber_loss)  # delta = 1, in the scaled target space
+        return partial(_point, F.l1_loss)
+    return partial(_point, F.huber_loss)  # delta = 1, in the scaled target space

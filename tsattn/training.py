@@ -6,6 +6,7 @@ forecasting (scheduled jobs, `mlflow.pyfunc`) never pay the seconds Lightning ta
 
 from __future__ import annotations
 
+import json
 import logging
 import tempfile
 import warnings
@@ -22,6 +23,7 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from tsattn.config import ForecasterConfig
 from tsattn.data import WindowDataset
 from tsattn.data.module import WindowDataModule
+from tsattn.distributed import launch_strategy
 from tsattn.extensions import EpochSink
 from tsattn.lightning import ForecastingModule
 from tsattn.nn import AttentionSeq2Seq, NetworkConfig
@@ -65,6 +67,10 @@ def train_network(
     """Seed, train with early stopping on `val` (else the training loss), keep the best epoch.
 
     `epoch_sinks` get each epoch's metrics as they are collected (tracking logs them live).
+    With several processes (`tsattn.distributed`) the caller still ends with rank 0's best
+    weights, history and candidate choice: a forked or spawned rank 0 leaves the best checkpoint
+    and its history in `checkpoint_dir`, read back here; under torchrun/SLURM every rank gets
+    rank 0's best weights, so they all forecast alike.
     """
     L.seed_everything(config.seed, workers=True, verbose=False)
     datamodule = WindowDataModule(
@@ -79,8 +85,8 @@ def train_network(
         lr_scheduler=config.lr_scheduler,
         max_epochs=config.max_epochs,
     )
-    history = EpochHistory(epoch_sinks)
     with tempfile.TemporaryDirectory(prefix="tsattn-ckpt-") as checkpoint_dir:
+        history = EpochHistory(epoch_sinks, carry_to=Path(checkpoint_dir) / "history.json")
         trainer, checkpoint = build_trainer(
             config, has_validation=val is not None, checkpoint_dir=Path(checkpoint_dir),
             history=history, callbacks=callbacks,
@@ -90,11 +96,12 @@ def train_network(
             # deprecation of LeafSpec once per fit.
             warnings.filterwarnings("ignore", message=_LEAFSPEC_DEPRECATION, category=FutureWarning)
             trainer.fit(module, datamodule=datamodule)
-        restore_best_weights(module, checkpoint)
+        restore_best_weights(module, checkpoint, trainer)
+        history.carry_back()
     trained = module.network.cpu().eval()
     choose_candidate(trained, module.loss_fn, val if val is not None else train,
                      batch_size=max(config.batch_size, 256))
-    return TrainedNetwork(trained, history.frame(), int(trainer.current_epoch))
+    return TrainedNetwork(trained, history.frame(), history.epochs)
 
 
 @torch.inference_mode()
@@ -119,13 +126,30 @@ class EpochHistory(Callback):
     to `sinks` (a tracked fit's run, a tuning trial's run) as soon as it is known.
 
     Validation metrics go to the sinks when validation ends, before a pruning callback can stop
-    the trial in the same hook; the epoch's training metrics follow at the epoch's end.
+    the trial in the same hook; the epoch's training metrics follow at the epoch's end. Rank 0
+    writes its rows to `carry_to` when the fit ends, for a caller whose fit ran in child
+    processes (`carry_back`).
     """
 
-    def __init__(self, sinks: list[EpochSink] | None = None) -> None:
+    def __init__(self, sinks: list[EpochSink] | None = None, *,
+                 carry_to: Path | None = None) -> None:
         self.rows: list[dict[str, float]] = []
+        self.epochs = 0
         self.sinks = list(sinks or [])
+        self.carry_to = carry_to
         self._validated: dict[str, float] = {}
+
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.epochs = int(trainer.current_epoch)
+        if self.carry_to is not None and trainer.is_global_zero:
+            self.carry_to.write_text(json.dumps({"rows": self.rows, "epochs": self.epochs}))
+
+    def carry_back(self) -> None:
+        """Take rank 0's rows when this process's copy saw no epoch (the fit ran in children)."""
+        if self.rows or self.carry_to is None or not self.carry_to.is_file():
+            return
+        carried = json.loads(self.carry_to.read_text())
+        self.rows, self.epochs = carried["rows"], int(carried["epochs"])
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.sanity_checking:
@@ -170,7 +194,8 @@ def build_trainer(
     history: EpochHistory,
     callbacks: list[Callback] | None = None,
 ) -> tuple[L.Trainer, ModelCheckpoint]:
-    """A Trainer with early stopping and best-checkpoint tracking on the validation loss."""
+    """A Trainer with early stopping and best-checkpoint tracking on the validation loss, on
+    the configured hardware (`launch_strategy` says how several processes start)."""
     monitor = "val_loss" if has_validation else "train_loss"
     checkpoint = ModelCheckpoint(
         dirpath=checkpoint_dir,
@@ -187,6 +212,8 @@ def build_trainer(
         max_epochs=config.max_epochs,
         accelerator=config.accelerator,
         devices=config.devices,
+        strategy=launch_strategy(config),
+        num_nodes=config.num_nodes,
         gradient_clip_val=config.gradient_clip_val,
         callbacks=stack,
         logger=False,  # metrics reach tracking through EpochHistory's sinks
@@ -200,10 +227,20 @@ def build_trainer(
     return trainer, checkpoint
 
 
-def restore_best_weights(module: torch.nn.Module, checkpoint: ModelCheckpoint) -> None:
-    """Load the best epoch's weights back, since the last epoch is rarely the best one."""
+def restore_best_weights(
+    module: torch.nn.Module, checkpoint: ModelCheckpoint, trainer: L.Trainer | None = None
+) -> None:
+    """Load the best epoch's weights back, since the last epoch is rarely the best one.
+
+    Only rank 0 wrote the checkpoint (possibly on another machine), so where the fit's process
+    group is still up (torchrun, SLURM) rank 0 reads it and sends the weights to every rank.
+    """
     path = checkpoint.best_model_path
-    if not path:
-        return
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    module.load_state_dict(state["state_dict"])
+    grouped = trainer is not None and trainer.world_size > 1 and torch.distributed.is_initialized()
+    state = None
+    if path and (not grouped or trainer.is_global_zero):  # type: ignore[union-attr]
+        state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    if grouped:
+        state = trainer.strategy.broadcast(state)  # type: ignore[union-attr]
+    if state is not None:
+        module.load_state_dict(state)
