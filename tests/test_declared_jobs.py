@@ -1,0 +1,146 @@
+"""Declared forecast jobs (`tsattn forecast --job x.yaml`): validation first, database in and out.
+
+The database here is a real SQLite file through SQLAlchemy, the same code path PostgreSQL takes;
+rows are keyed by (series, target time, forecast origin), so a rerun replaces and a failed write
+leaves the table as it was.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from synthetic import panel_frame
+
+from tsattn import ConfigError, Forecaster
+from tsattn.forecast_job import run_forecast_job
+from tsattn.job_spec import load_job
+from tsattn.sql_io import DatabaseError
+
+HORIZON = 4
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    frame = panel_frame(n_series=2, n=80)
+    fc = Forecaster(target="y", time_col="time", id_col="id", lookback=12, horizon=HORIZON,
+                    hidden_size=8, max_epochs=1, enable_progress_bar=False, accelerator="cpu")
+    return fc.fit(frame).save(tmp_path_factory.mktemp("job-model") / "model")  # fmt: skip
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    """A SQLite database holding the panel's history in table `history`."""
+    path = tmp_path / "warehouse.db"
+    with sqlite3.connect(path) as connection:
+        panel_frame(n_series=2, n=80).to_sql("history", connection, index=False)
+    return f"sqlite:///{path}"
+
+
+def _job(tmp_path: Path, model_dir: Path, url: str, **changes: Any) -> Path:
+    spec: dict[str, Any] = {
+        "name": "panel-hourly",
+        "schedule": "15 * * * *  (cron: every hour at :15)",
+        "model": str(model_dir),
+        "input": {"sql": "SELECT * FROM history WHERE time <= :until", "url": url},
+        "output": {"table": "forecasts", "url": url},
+        "tracking": {"enabled": False},
+    }
+    spec.update(changes)
+    path = tmp_path / "job.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def _rows(url: str) -> pd.DataFrame:
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+        return pd.read_sql("SELECT * FROM forecasts ORDER BY id, time, forecast_origin", connection)
+
+
+def test_unknown_keys_and_mixed_sources_are_named_before_anything_runs(
+    tmp_path: Path, model_dir: Path, database: str
+) -> None:
+    bad = _job(tmp_path, model_dir, database, shedule="daily")
+    with pytest.raises(ConfigError, match=r"(?s)job\.yaml.*unknown key 'shedule'"):
+        load_job(bad)
+    mixed = _job(tmp_path, model_dir, database, input={"path": "h.csv", "sql": "SELECT 1"})
+    with pytest.raises(ConfigError, match=r"(?s)'input'.*either path .* or sql"):
+        load_job(mixed)
+    no_url = _job(tmp_path, model_dir, database, output={"table": "forecasts"})
+    with pytest.raises(ConfigError, match=r"(?s)'output'.*table needs url"):
+        load_job(no_url)
+
+
+def test_a_rerun_of_the_same_origin_replaces_its_rows_and_a_new_origin_adds_rows(
+    tmp_path: Path, model_dir: Path, database: str
+) -> None:
+    query = "SELECT * FROM history WHERE time <= '2024-01-03 12:00:00'"
+    spec = load_job(_job(tmp_path, model_dir, database, input={"sql": query, "url": database}))
+    first = run_forecast_job(spec)
+    assert (first.rows, first.series) == (2 * HORIZON, 2)
+    written = _rows(database)
+    assert len(written) == 2 * HORIZON
+    assert set(written["forecast_origin"]) == {"2024-01-03 12:00:00.000000"}
+    run_forecast_job(spec)  # the same origin again: replaced, never duplicated
+    again = _rows(database)
+    assert len(again) == 2 * HORIZON
+    assert (again["written_at"] >= written["written_at"]).all()
+    later = "SELECT * FROM history WHERE time <= '2024-01-03 16:00:00'"
+    run_forecast_job(load_job(_job(tmp_path, model_dir, database,
+                                   input={"sql": later, "url": database})))  # fmt: skip
+    both = _rows(database)
+    assert len(both) == 4 * HORIZON and both["forecast_origin"].nunique() == 2
+    assert not both.duplicated(["id", "time", "forecast_origin"]).any()
+
+
+def test_a_write_that_fails_midway_rolls_back_and_leaves_the_table_as_it_was(
+    tmp_path: Path, model_dir: Path, database: str
+) -> None:
+    query = "SELECT * FROM history"
+    spec = load_job(_job(tmp_path, model_dir, database, input={"sql": query, "url": database}))
+    run_forecast_job(spec)
+    before = _rows(database)
+    # Someone adds a required column: the delete runs, then the insert is rejected.
+    with sqlite3.connect(database.removeprefix("sqlite:///")) as connection:
+        connection.execute("ALTER TABLE forecasts ADD COLUMN approved TEXT NOT NULL DEFAULT 'x'")
+        connection.execute("CREATE TRIGGER reject BEFORE INSERT ON forecasts "
+                           "BEGIN SELECT RAISE(ABORT, 'rows need approval'); END")  # fmt: skip
+    with pytest.raises(DatabaseError, match="rolled back.*rows need approval"):
+        run_forecast_job(spec)
+    after = _rows(database).drop(columns="approved")
+    pd.testing.assert_frame_equal(after, before)
+
+
+def test_the_cli_runs_a_declared_job_and_exits_2_on_bad_input(
+    tmp_path: Path, model_dir: Path, database: str
+) -> None:
+    job = _job(tmp_path, model_dir, database,
+               input={"sql": "SELECT * FROM history", "url": database})  # fmt: skip
+    ok = subprocess.run([sys.executable, "-m", "tsattn", "forecast", "--job", str(job)],
+                        capture_output=True, text=True, cwd=tmp_path, timeout=300)  # fmt: skip
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    assert f"wrote {2 * HORIZON} forecast rows for 2 series to table 'forecasts'" in ok.stdout
+    before = _rows(database)
+    broken = _job(tmp_path, model_dir, database,
+                  input={"sql": "SELECT id, time FROM history", "url": database})  # fmt: skip
+    failed = subprocess.run([sys.executable, "-m", "tsattn", "forecast", "--job", str(broken)],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=300)  # fmt: skip
+    assert failed.returncode == 2 and "'y'" in failed.stderr + failed.stdout
+    pd.testing.assert_frame_equal(_rows(database), before)
+    mixed = subprocess.run(
+        [sys.executable, "-m", "tsattn", "forecast", "--job", str(job), "--model", "m"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )
+    assert mixed.returncode == 2 and "drop ['--model']" in mixed.stderr + mixed.stdout
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "pipelines").glob("*.yaml")))
+def test_the_shipped_example_jobs_validate(path: Path) -> None:
+    spec = load_job(path)
+    assert spec.name and spec.schedule and spec.model.startswith("models:/")
