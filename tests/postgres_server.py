@@ -102,6 +102,10 @@ if __name__ == "__main__":
     found = find_bin_dir()
     if found is None:
         sys.exit("no PostgreSQL binaries (initdb, pg_ctl) found")
+    import signal
+
+    # SIGTERM too: a backgrounded job (`... &`) ignores Ctrl-C's SIGINT.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with running_postgres(found) as pg:
         print(pg.create_database(sys.argv[1] if len(sys.argv) > 1 else "tsattn"), flush=True)
         try:
