@@ -2,12 +2,15 @@
 
 Runs the real command (subprocess, own sqlite study per setting) on the same small ETTh1 slice
 and search space, so what is timed is what a user runs: worker start-up, storage coordination
-and training. `python -m benchmarks.tune_throughput [--trials N] [--smoke]`.
+and training. `python -m benchmarks.tune_throughput [--trials N] [--smoke] [--storage URL]`;
+`--storage` (or `TUNE_STORAGE=postgresql://...` with `make bench-tune`) runs each setting in its
+own fresh study on that server instead of a sqlite file.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -50,7 +53,9 @@ def experiment(root: Path, rows: int, epochs: int) -> dict[str, object]:
     }
 
 
-def run_setting(workers: int, trials: int, rows: int, epochs: int) -> dict[str, object]:
+def run_setting(
+    workers: int, trials: int, rows: int, epochs: int, server: str | None = None
+) -> dict[str, object]:
     """One fresh study with `workers` CPU processes; wall time from command start to exit."""
     with tempfile.TemporaryDirectory(prefix="tsattn-tune-bench-") as tmp:
         root = Path(tmp)
@@ -58,13 +63,16 @@ def run_setting(workers: int, trials: int, rows: int, epochs: int) -> dict[str, 
         config.write_text(yaml.safe_dump(experiment(root, rows, epochs)))
         command = [sys.executable, "-m", "tsattn", "tune", "--config", str(config),
                    "--trials", str(trials), "--workers", str(workers), "--no-track"]  # fmt: skip
+        name = f"throughput-{workers}w-{time.time_ns()}"  # fresh on a shared server
+        if server:
+            command += ["--storage", server, "--study", name]
         started = time.perf_counter()
         done = subprocess.run(command, cwd=root, capture_output=True, text=True)
         seconds = time.perf_counter() - started
         if done.returncode != 0:
             raise RuntimeError(f"tsattn tune failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-        storage = f"sqlite:///{root / 'outputs' / 'throughput' / 'study.db'}"
-        study = optuna.load_study(study_name="throughput", storage=storage)
+        storage = server or f"sqlite:///{root / 'outputs' / 'throughput' / 'study.db'}"
+        study = optuna.load_study(study_name=name if server else "throughput", storage=storage)
         states = pd.Series([t.state.name for t in study.trials]).value_counts().to_dict()
     finished = states.get("COMPLETE", 0) + states.get("PRUNED", 0)
     return {
@@ -84,22 +92,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=10)  # start-up dominates shorter trials
     parser.add_argument("--smoke", action="store_true", help="2 trials, 1 epoch, 600 rows")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--storage", default=os.environ.get("TUNE_STORAGE") or None,
+                        help="study server URL (default: $TUNE_STORAGE, else sqlite)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.smoke:
         args.trials, args.rows, args.epochs = 2, 600, 1
         args.out = args.out / "smoke" if args.out == RESULTS_DIR else args.out
     machine = describe()
-    rows = [run_setting(w, args.trials, args.rows, args.epochs) for w in (1, 2)]
+    rows = [run_setting(w, args.trials, args.rows, args.epochs, args.storage) for w in (1, 2)]
+    where = "sqlite" if not args.storage else args.storage.split(":", 1)[0].split("+")[0]
     speedup = rows[1]["trials / min"] / rows[0]["trials / min"]  # type: ignore[operator]
     columns = [(key, key) for key in rows[0]]
     body = (
-        "## Tuning throughput (`tsattn tune`, CPU workers)\n\n"
+        f"## Tuning throughput (`tsattn tune`, CPU workers, {where} study)\n\n"
         f"{args.trials} trials per setting, ETTh1 OT+HUFL slice of {args.rows} rows, L=48, H=24, "
-        f"{args.epochs} epochs per trial, TPE + median pruning, fresh sqlite study each.\n\n"
+        f"{args.epochs} epochs per trial, TPE + median pruning, fresh {where} study each.\n\n"
         f"{markdown_table(rows, columns)}\n\n2 workers / 1 worker: **{speedup:.2f}x**\n"
     )
-    payload = {"params": vars(args) | {"out": str(args.out)}, "rows": rows, "speedup": speedup}
-    json_path, md_path = write("tune_throughput", payload, body, args.out, machine)
+    params = vars(args) | {"out": str(args.out), "storage": where}  # no credentials in results
+    payload = {"params": params, "rows": rows, "speedup": speedup}
+    name = "tune_throughput" if where == "sqlite" else f"tune_throughput_{where}"
+    json_path, md_path = write(name, payload, body, args.out, machine)
     print(body)
     print(f"json: {json_path}\nmarkdown: {md_path}")
     return 0

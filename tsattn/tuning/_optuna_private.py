@@ -1,9 +1,13 @@
 """The one place tsattn reaches into Optuna's private API, behind a version check.
 
-Two things need it. A trial must beat the moment it is created, and every creation (also
+Three things need it. A trial must beat the moment it is created, and every creation (also
 through Optuna's caching wrapper) goes through `RDBStorage._create_new_trial`. Failing a dead
 worker's trial must be one conditional UPDATE, which needs Optuna's ORM models
-(`optuna.storages._rdb.models`) and the storage's session factory. None of these is public.
+(`optuna.storages._rdb.models`) and the storage's session factory. And a claim that only one of
+several launchers may win (the best trial's refit, queueing the enqueued configurations) is one
+INSERT of a study system attribute, which the table's unique (study, key) constraint lets only
+one transaction commit; Optuna's own `set_study_system_attr` reads, then writes, so every
+racer "succeeds". None of these is public.
 They have held still across the tested range, but private code may change in any release, so
 an Optuna outside that range stops tuning with a message naming the range instead of
 corrupting a shared study.
@@ -11,17 +15,20 @@ corrupting a shared study.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import optuna
+import sqlalchemy.exc
 from optuna.storages import RDBStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from tsattn.tuning.errors import UnsupportedOptunaError
 
-__all__ = ["SUPPORTED", "RecoveringRDBStorage", "check_version"]
+__all__ = ["SUPPORTED", "RecoveringRDBStorage", "check_version", "claim", "rdb_storage", "reclaim"]
 
 # The releases `make test` (newest) and `make test-floors` (oldest) exercise; keep in step
 # with pyproject.toml's `optuna>=4.9,<6`.
@@ -113,3 +120,62 @@ class RecoveringRDBStorage(RDBStorage):
         finally:
             session.close()
         return bool(claimed == 1)
+
+
+def rdb_storage(study: optuna.Study) -> RDBStorage | None:
+    """The study's RDBStorage under Optuna's caching wrapper, or None (e.g. in-memory)."""
+    storage = getattr(study, "_storage", None)
+    storage = getattr(storage, "_backend", storage)
+    return storage if isinstance(storage, RDBStorage) else None
+
+
+def claim(study: optuna.Study, key: str, value: Any) -> Any | None:
+    """Store `value` under the study system attr `key` unless it exists: None if this call
+    stored it (the claim is ours), else the value already there (whose it is).
+
+    Without an RDB storage no other process can share the study, so the claim is always ours.
+    """
+    from optuna.storages._rdb import models
+
+    storage = rdb_storage(study)
+    if storage is None:
+        return None
+    session = storage.scoped_session()
+    try:
+        session.add(
+            models.StudySystemAttributeModel(
+                study_id=study._study_id, key=key, value_json=json.dumps(value)
+            )
+        )
+        session.commit()
+        return None
+    except sqlalchemy.exc.IntegrityError:
+        session.rollback()
+    finally:
+        session.close()
+    return study._storage.get_study_system_attrs(study._study_id).get(key)
+
+
+def reclaim(study: optuna.Study, key: str, old: Any, new: Any) -> bool:
+    """Replace the claim `key` by `new` only if it still holds `old`; True if this call did."""
+    from optuna.storages._rdb import models
+
+    storage = rdb_storage(study)
+    if storage is None:
+        return True
+    table = models.StudySystemAttributeModel
+    session = storage.scoped_session()
+    try:
+        changed = (
+            session.query(table)
+            .filter(table.study_id == study._study_id, table.key == key)
+            .filter(table.value_json == json.dumps(old))
+            .update({"value_json": json.dumps(new)}, synchronize_session=False)
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    return bool(changed == 1)

@@ -6,6 +6,10 @@ the trial, so the same model up to hardware nondeterminism), or with `retrain_on
 train + validation for exactly the epochs the trial found best (no validation is left to stop
 early on). Inside an active MLflow run `Forecaster.fit` logs the model and its attention
 interpretation itself; here it runs in a nested "best" run under the study's parent run.
+
+When several launchers (machines) share the study, the first to get here claims the refit of
+that best trial (`claims.claim_refit`); the others return what the holder reported: who fits
+it, where the model is saved, and its registered name once the holder has recorded it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import optuna
 import pandas as pd
 
 from tsattn.config import ExperimentConfig, ForecasterConfig
+from tsattn.tuning.claims import claim_refit, this_process
 from tsattn.tuning.hardware import torch_threads
 from tsattn.tuning.settings import TuneSettings
 from tsattn.tuning.space import trial_forecaster_config
@@ -46,6 +51,13 @@ class BestModel:
     registered_name: str | None = None
     registered_version: int | None = None
     alias: str | None = None
+    fitted_by: str | None = None  # host and pid of the launcher that refit it
+    in_progress: bool = False  # another launcher holds the refit and has not recorded it yet
+
+    @property
+    def elsewhere(self) -> bool:
+        """Whether another launcher (process or machine) refit, or is refitting, this model."""
+        return self.fitted_by is not None and self.fitted_by != this_process()
 
     @property
     def model_uri(self) -> str | None:
@@ -90,6 +102,15 @@ def fit_best(
     previous = _previous(study, result, tracking_uri)
     if previous is not None:
         return previous
+    if tracking_uri is not None:
+        result.registered_name = config.tracking.register_as or config.name
+        result.alias = config.tracking.alias or DEFAULT_ALIAS
+    key = f"trial-{result.trial}:{result.trained_on}:{'tracked' if tracking_uri else 'untracked'}"
+    held = claim_refit(study, key, {"model_dir": str(result.model_dir),
+                                    "model_uri": result.model_uri})  # fmt: skip
+    if held is not None:
+        return _fit_elsewhere(study, result, held)
+    result.fitted_by = this_process()
     fit_frame = _train_and_val(train, val, fc) if on_train_val else train
     fit_val = None if on_train_val else val
     if tracking_uri is None:
@@ -127,14 +148,26 @@ def _fit_log_and_register(
             _fit_and_save(result, fc, fit_frame, fit_val, val, test)
         for split, values in result.metrics.items():
             log_metrics(values, prefix=split)
-    result.registered_name = config.tracking.register_as or config.name
-    result.alias = config.tracking.alias or DEFAULT_ALIAS
+    assert result.registered_name is not None  # set with the claim whenever tracking
     result.registered_version = register_model(result.run_id, result.registered_name, result.alias)
+
+
+def _fit_elsewhere(
+    study: optuna.Study, result: BestModel, held: dict[str, Any]
+) -> BestModel:
+    """The best model as the launcher holding its refit claim recorded (or planned) it."""
+    record = study.user_attrs.get(_RECORD) or {}
+    if record.get("trial") == result.trial and record.get("trained_on") == result.trained_on:
+        values = {k: v for k, v in record.items() if k in _RECORDED}
+        return BestModel(**{**values, "model_dir": Path(record["model_dir"]), "forecaster": None})
+    result.model_dir = Path(str(held.get("model_dir", result.model_dir)))
+    result.fitted_by, result.in_progress = str(held.get("by", "another launcher")), True
+    return result
 
 
 def _record(result: BestModel) -> dict[str, Any]:
     """The result as JSON (Optuna user attrs must be), without the model object."""
-    record = {f.name: getattr(result, f.name) for f in fields(result) if f.name != "forecaster"}
+    record = {f.name: getattr(result, f.name) for f in fields(result) if f.name in _RECORDED}
     record["model_dir"] = str(result.model_dir)
     record["metrics"] = {
         split: {k: float(v) for k, v in values.items()} for split, values in result.metrics.items()
@@ -152,7 +185,7 @@ def _previous(study: optuna.Study, result: BestModel, tracking_uri: str | None) 
     same = record["trial"] == result.trial and record["trained_on"] == result.trained_on
     if not same or not Path(record["model_dir"]).is_dir():
         return None
-    values = {k: v for k, v in record.items() if k != "tracking_uri"}
+    values = {k: v for k, v in record.items() if k in _RECORDED}
     model_dir = Path(record["model_dir"])
     return BestModel(**{**values, "model_dir": model_dir, "forecaster": Forecaster.load(model_dir)})
 
@@ -203,3 +236,6 @@ def _train_and_val(
         keys = [fc.id_col, fc.time_col] if fc.id_col else [fc.time_col]
         return both.drop_duplicates(subset=keys, keep="first").sort_values(keys, kind="stable")
     return both[~both.index.duplicated(keep="first")].sort_index(kind="stable")
+
+
+_RECORDED = {f.name for f in fields(BestModel)} - {"forecaster", "in_progress"}

@@ -27,6 +27,7 @@ from tsattn.cli_errors import reports_errors
 from tsattn.errors import ConfigError
 
 if TYPE_CHECKING:
+    from tsattn.tuning.best import BestModel
     from tsattn.tuning.job import TuneResult
     from tsattn.tuning.study import StudyProgress
 
@@ -220,6 +221,9 @@ def _where(result: TuneResult) -> None:
     best = result.best
     if best is None:
         return
+    if best.elsewhere:
+        _where_elsewhere(best)
+        return
     console.print(
         f"best trial:    #{best.trial} value {best.value:.5g}, retrained on "
         f"{best.trained_on}; params {best.params}",
@@ -233,3 +237,16 @@ def _where(result: TuneResult) -> None:
         console.print(
             f"registered:    [bold]{best.model_uri}[/] (version {best.registered_version})"
         )
+
+
+def _where_elsewhere(best: BestModel) -> None:
+    """Another launcher sharing the study holds the refit: say who, and where the model goes."""
+    verb = "is being" if best.in_progress else "was"
+    console.print(
+        f"best trial:    #{best.trial} value {best.value:.5g} {verb} refit by {best.fitted_by}; "
+        f"params {best.params}",
+        highlight=False,
+    )
+    console.print(f"model saved:   [bold]{best.model_dir}[/] (on {str(best.fitted_by).split()[0]})")
+    if best.model_uri:
+        console.print(f"registered:    [bold]{best.model_uri}[/]")

@@ -1,5 +1,9 @@
 """`tune_job`: validate everything, start the workers, wait, then retrain and register the best.
 
+Launchers on several machines may share one study (a server `--storage`): each waits for the
+trials still running anywhere before it looks for the best, and only the first to claim it
+refits that trial (see `claims.py`).
+
 All checks that can fail cheaply (search space, hardware flags, storage URL, tracking store,
 data file) run before the first worker starts. The study's storage decides what "done" means:
 `trials` is the number of finished (complete or pruned) trials the study should hold, so running
@@ -8,6 +12,7 @@ the same command again resumes an interrupted study and a larger `trials` extend
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -96,6 +101,7 @@ def tune_job(
         optuna.storages.fail_stale_trials(study)
         with _study_run(config, study, redact(url), track) as link:
             exits = _search(config, study, url, trials, timeout, slots, run_dir, link, on_progress)
+            _wait_for_other_machines(study, trials, on_progress)
             result = _summarise(study, url, run_dir, trials, top, exits, link)
             if result.progress.best_number is not None:
                 if on_progress is not None:
@@ -145,6 +151,34 @@ def _search(
     spec_path = spec.write(run_dir / "tune" / "worker-spec.json")
     poll = (lambda: on_progress(progress_of(study, trials))) if on_progress else None
     return run_workers(spec_path, slots[:left], run_dir / "tune", poll=poll)
+
+
+def _wait_for_other_machines(
+    study: optuna.Study,
+    trials: int,
+    on_progress: Callable[[StudyProgress], None] | None,
+    poll: float = 2.0,
+) -> None:
+    """Wait until no tsattn worker anywhere still runs a trial of the study.
+
+    Until then the best trial may still change, and launchers sharing the study would each
+    claim the refit of a different "best". A dead worker's trial is failed once it goes stale,
+    so the wait ends; trials without a `worker_pid` (ask-and-tell clients, the dashboard) are
+    not tsattn's and are not waited for.
+    """
+    while True:
+        optuna.storages.fail_stale_trials(study)
+        running = [
+            t
+            for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+            if "worker_pid" in t.user_attrs
+        ]
+        if not running:
+            return
+        if on_progress is not None:
+            stage = f"waiting for {len(running)} trial(s) still running on other workers"
+            on_progress(replace(progress_of(study, trials), stage=stage))
+        time.sleep(poll)
 
 
 def _summarise(

@@ -15,7 +15,10 @@ the dashboard), and are left alone.
 
 The default is a sqlite file in the run directory, in WAL mode with a long busy timeout, which
 is safe for several processes on one machine; for several machines pass a server URL
-(``postgresql://user:pw@host/db``) that all of them can reach.
+(``postgresql://user:pw@host/db``, driver: ``pip install "tsattn[postgres]"``) that all of them
+can reach. Each process then holds at most `_SERVER_POOL` + `_SERVER_OVERFLOW` connections, so
+a server's ``max_connections`` (100 by default on PostgreSQL) bounds the workers of all machines
+together, and pre-ping replaces connections the server or a firewall dropped during a long trial.
 """
 
 from __future__ import annotations
@@ -34,12 +37,24 @@ from tsattn.tuning._optuna_private import RecoveringRDBStorage, check_version
 from tsattn.tuning.errors import StudyStorageError
 from tsattn.tuning.settings import TuneSettings
 
-__all__ = ["default_storage_url", "open_storage", "redact"]
+__all__ = ["default_storage_url", "driver_hint", "open_storage", "redact"]
 
 _SQLITE_BUSY_TIMEOUT_S = 60
 _SERVER_CONNECT_TIMEOUT_S = 10
 _SCHEMA_RACE_ATTEMPTS = 10
-_DRIVERS = {"postgresql": "psycopg2-binary", "mysql": "pymysql (and use mysql+pymysql://)"}
+_SERVER_POOL = 2  # a worker uses one connection at a time, its heartbeat thread another
+_SERVER_OVERFLOW = 2
+# pip packages of the DBAPI modules SQLAlchemy loads, by its dialect's driver name: SQLAlchemy
+# 2.x maps plain postgresql:// to psycopg (3), 1.4 to psycopg2.
+_POSTGRES_EXTRA = 'pip install "tsattn[postgres]"'
+_DRIVERS = {
+    "psycopg": f'{_POSTGRES_EXTRA} (or pip install "psycopg[binary]")',
+    "psycopg2": 'pip install psycopg2-binary, or use postgresql:// with ' + _POSTGRES_EXTRA,
+    "pg8000": "pip install pg8000",
+    "asyncpg": "pip install asyncpg",
+    "mysqldb": "pip install mysqlclient, or use mysql+pymysql:// with pip install pymysql",
+    "pymysql": "pip install pymysql",
+}
 
 
 def default_storage_url(run_dir: Path) -> str:
@@ -114,19 +129,20 @@ def redact(url: str) -> str:
 def _engine_kwargs(scheme: str) -> dict[str, Any]:
     if scheme == "sqlite":
         return {"connect_args": {"timeout": _SQLITE_BUSY_TIMEOUT_S}}
+    server: dict[str, Any] = {
+        "pool_pre_ping": True,
+        "pool_size": _SERVER_POOL,
+        "max_overflow": _SERVER_OVERFLOW,
+    }
     if scheme in {"postgresql", "mysql"}:
-        return {
-            "pool_pre_ping": True,
-            "connect_args": {"connect_timeout": _SERVER_CONNECT_TIMEOUT_S},
-        }
-    return {"pool_pre_ping": True}
+        return {**server, "connect_args": {"connect_timeout": _SERVER_CONNECT_TIMEOUT_S}}
+    return server
 
 
 def _explain(url: str, scheme: str, err: Exception) -> str:
     where = f"cannot open study storage {redact(url)}"
     if isinstance(err, ImportError) or isinstance(err.__cause__, ImportError):
-        driver = _DRIVERS.get(scheme, f"the SQLAlchemy driver for {scheme}://")
-        return f"{where}: its database driver is not installed; pip install {driver}"
+        return f"{where}: its database driver is not installed; {driver_hint(url)}"
     if scheme == "sqlite":
         return (
             f"{where}: {_first_line(err)}. The folder must exist and be writable, e.g. "
@@ -136,6 +152,20 @@ def _explain(url: str, scheme: str, err: Exception) -> str:
         f"{where}: {_first_line(err)}. Check that the database server is running and reachable "
         "from this machine, and the URL's user, password, host, port and database."
     )
+
+
+def driver_hint(url: str) -> str:
+    """What to install for the DBAPI module this SQLAlchemy loads for `url`'s dialect."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        driver = make_url(url).get_dialect().driver
+    except Exception:  # an unknown dialect: name the scheme as written
+        driver = None
+    if driver in _DRIVERS:
+        return _DRIVERS[driver]
+    module = f" (DBAPI module {driver!r})" if driver else ""
+    return f"install the SQLAlchemy driver for {url.split(':', 1)[0]}://{module}"
 
 
 def _first_line(err: BaseException) -> str:

@@ -20,6 +20,7 @@ import pandas as pd
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
+from tsattn.tuning.claims import enqueue_once
 from tsattn.tuning.errors import StudyStorageError
 from tsattn.tuning.settings import TuneSettings
 
@@ -76,8 +77,8 @@ def create_or_load_study(
 ) -> optuna.Study:
     """Create the study, or resume it after checking it optimises the same metric and direction.
 
-    Enqueued configurations are added with `skip_if_exists`, so rerunning the command does not
-    queue them twice.
+    Enqueued configurations are queued once per study (`claims.enqueue_once`), so neither a
+    rerun nor a second machine's launcher starting at the same moment queues them twice.
     """
     study = optuna.create_study(
         storage=storage, study_name=name, direction=settings.direction, load_if_exists=True
@@ -96,8 +97,7 @@ def create_or_load_study(
     if metric is None:
         study.set_user_attr("metric", settings.metric)
     study.set_user_attr("space", space)
-    for params in settings.enqueue:
-        study.enqueue_trial(params, skip_if_exists=True)
+    enqueue_once(study, [dict(params) for params in settings.enqueue])
     return study
 
 
