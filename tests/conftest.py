@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import torch
 from mlflow_server import mlflow_server  # noqa: F401  (a session fixture, shared)
+from postgres_server import postgres_server, postgres_url  # noqa: F401  (fixtures, shared)
 from synthetic import attention_window
 
 # The models in the tests are tiny: a second intra-op thread only adds synchronisation, and on a

@@ -9,6 +9,7 @@ command runs through `runuser`. Also usable by hand (the tuning benchmark):
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -17,9 +18,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from mlflow_server import free_port
 
-__all__ = ["PostgresServer", "find_bin_dir", "running_postgres"]
+__all__ = ["PostgresServer", "find_bin_dir", "postgres_server", "postgres_url", "running_postgres"]
 
 _CANDIDATE_BIN_DIRS = ("/usr/lib/postgresql/{v}/bin",)
 _VERSIONS = range(20, 11, -1)
@@ -93,6 +95,25 @@ def running_postgres(bin_dir: Path) -> Iterator[PostgresServer]:
             server.stop()
         finally:
             shutil.rmtree(root, ignore_errors=True)
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server per test session."""
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not found: apt-get install postgresql")
+    with running_postgres(bin_dir) as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A `postgresql://` URL of a fresh, empty database on the session's server."""
+    return postgres_server.create_database(f"tsattn_{next(_databases)}")
 
 
 if __name__ == "__main__":

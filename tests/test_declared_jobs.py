@@ -1,13 +1,12 @@
 """Declared forecast jobs (`tsattn forecast --job x.yaml`): validation first, database in and out.
 
-The database here is a real SQLite file through SQLAlchemy, the same code path PostgreSQL takes;
-rows are keyed by (series, target time, forecast origin), so a rerun replaces and a failed write
-leaves the table as it was.
+Each database test runs on a SQLite file and on a real PostgreSQL server (tests/postgres_server.py)
+through the same SQLAlchemy path; rows are keyed by (series, target time, forecast origin), so a
+rerun replaces and a failed write leaves the table as it was.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import sqlalchemy
 import yaml
 from synthetic import panel_frame
 
@@ -34,13 +34,26 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return fc.fit(frame).save(tmp_path_factory.mktemp("job-model") / "model")  # fmt: skip
 
 
-@pytest.fixture
-def database(tmp_path: Path) -> str:
-    """A SQLite database holding the panel's history in table `history`."""
-    path = tmp_path / "warehouse.db"
-    with sqlite3.connect(path) as connection:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database holding the panel's history in table `history`."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as connection:
         panel_frame(n_series=2, n=80).to_sql("history", connection, index=False)
-    return f"sqlite:///{path}"
+    engine.dispose()
+    return url
+
+
+def _execute(url: str, *statements: str) -> None:
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(sqlalchemy.text(statement))
+    engine.dispose()
 
 
 def _job(tmp_path: Path, model_dir: Path, url: str, **changes: Any) -> Path:
@@ -59,8 +72,14 @@ def _job(tmp_path: Path, model_dir: Path, url: str, **changes: Any) -> Path:
 
 
 def _rows(url: str) -> pd.DataFrame:
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
-        return pd.read_sql("SELECT * FROM forecasts ORDER BY id, time, forecast_origin", connection)
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as connection:
+        rows = pd.read_sql(
+            "SELECT * FROM forecasts ORDER BY id, time, forecast_origin", connection
+        )
+    engine.dispose()
+    return rows.assign(forecast_origin=pd.to_datetime(rows["forecast_origin"]),
+                       written_at=pd.to_datetime(rows["written_at"]))  # fmt: skip
 
 
 def test_unknown_keys_and_mixed_sources_are_named_before_anything_runs(
@@ -80,23 +99,34 @@ def test_unknown_keys_and_mixed_sources_are_named_before_anything_runs(
 def test_a_rerun_of_the_same_origin_replaces_its_rows_and_a_new_origin_adds_rows(
     tmp_path: Path, model_dir: Path, database: str
 ) -> None:
-    query = "SELECT * FROM history WHERE time <= '2024-01-03 12:00:00'"
+    query = "SELECT * FROM history WHERE time < '2024-01-03 12:00:01'"  # any dialect
     spec = load_job(_job(tmp_path, model_dir, database, input={"sql": query, "url": database}))
     first = run_forecast_job(spec)
     assert (first.rows, first.series) == (2 * HORIZON, 2)
     written = _rows(database)
     assert len(written) == 2 * HORIZON
-    assert set(written["forecast_origin"]) == {"2024-01-03 12:00:00.000000"}
+    assert set(written["forecast_origin"]) == {pd.Timestamp("2024-01-03 12:00")}
     run_forecast_job(spec)  # the same origin again: replaced, never duplicated
     again = _rows(database)
     assert len(again) == 2 * HORIZON
     assert (again["written_at"] >= written["written_at"]).all()
-    later = "SELECT * FROM history WHERE time <= '2024-01-03 16:00:00'"
+    later = "SELECT * FROM history WHERE time < '2024-01-03 16:00:01'"
     run_forecast_job(load_job(_job(tmp_path, model_dir, database,
                                    input={"sql": later, "url": database})))  # fmt: skip
     both = _rows(database)
     assert len(both) == 4 * HORIZON and both["forecast_origin"].nunique() == 2
     assert not both.duplicated(["id", "time", "forecast_origin"]).any()
+
+
+_REJECT = {
+    "sqlite": ["CREATE TRIGGER reject BEFORE INSERT ON forecasts "
+               "BEGIN SELECT RAISE(ABORT, 'rows need approval'); END"],
+    "postgresql": [
+        "CREATE FUNCTION reject() RETURNS trigger AS $$ BEGIN "
+        "RAISE EXCEPTION 'rows need approval'; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER reject BEFORE INSERT ON forecasts FOR EACH ROW EXECUTE FUNCTION reject()",
+    ],
+}  # fmt: skip
 
 
 def test_a_write_that_fails_midway_rolls_back_and_leaves_the_table_as_it_was(
@@ -106,15 +136,34 @@ def test_a_write_that_fails_midway_rolls_back_and_leaves_the_table_as_it_was(
     spec = load_job(_job(tmp_path, model_dir, database, input={"sql": query, "url": database}))
     run_forecast_job(spec)
     before = _rows(database)
-    # Someone adds a required column: the delete runs, then the insert is rejected.
-    with sqlite3.connect(database.removeprefix("sqlite:///")) as connection:
-        connection.execute("ALTER TABLE forecasts ADD COLUMN approved TEXT NOT NULL DEFAULT 'x'")
-        connection.execute("CREATE TRIGGER reject BEFORE INSERT ON forecasts "
-                           "BEGIN SELECT RAISE(ABORT, 'rows need approval'); END")  # fmt: skip
+    # The old rows are deleted, then every insert is rejected: all of it must roll back.
+    _execute(database, *_REJECT[database.split(":")[0]])
     with pytest.raises(DatabaseError, match="rolled back.*rows need approval"):
         run_forecast_job(spec)
-    after = _rows(database).drop(columns="approved")
-    pd.testing.assert_frame_equal(after, before)
+    pd.testing.assert_frame_equal(_rows(database), before)
+
+
+def test_a_connection_lost_mid_write_leaves_the_table_as_it_was(
+    tmp_path: Path, model_dir: Path, postgres_url: str
+) -> None:
+    """The server ends the job's session after the delete, as a crash or a restart would."""
+    engine = sqlalchemy.create_engine(postgres_url)
+    with engine.begin() as connection:
+        panel_frame(n_series=2, n=80).to_sql("history", connection, index=False)
+    engine.dispose()
+    spec = load_job(_job(tmp_path, model_dir, postgres_url,
+                         input={"sql": "SELECT * FROM history", "url": postgres_url}))  # fmt: skip
+    run_forecast_job(spec)
+    before = _rows(postgres_url)
+    _execute(
+        postgres_url,
+        "CREATE FUNCTION vanish() RETURNS trigger AS $$ BEGIN "
+        "PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER vanish BEFORE INSERT ON forecasts FOR EACH ROW EXECUTE FUNCTION vanish()",
+    )
+    with pytest.raises(DatabaseError, match="rolled back"):
+        run_forecast_job(spec)
+    pd.testing.assert_frame_equal(_rows(postgres_url), before)
 
 
 def test_the_cli_runs_a_declared_job_and_exits_2_on_bad_input(
