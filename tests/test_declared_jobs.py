@@ -38,9 +38,17 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database holding the panel's history in table `history`."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'warehouse.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
+        return _with_history(f"sqlite:///{tmp_path / 'warehouse.db'}")
+    return _with_history(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def sqlite_database(tmp_path: Path) -> str:
+    """The same on SQLite only, for the CLI test (the database path is shared code)."""
+    return _with_history(f"sqlite:///{tmp_path / 'warehouse.db'}")
+
+
+def _with_history(url: str) -> str:
     engine = sqlalchemy.create_engine(url)
     with engine.begin() as connection:
         panel_frame(n_series=2, n=80).to_sql("history", connection, index=False)
@@ -147,10 +155,7 @@ def test_a_connection_lost_mid_write_leaves_the_table_as_it_was(
     tmp_path: Path, model_dir: Path, postgres_url: str
 ) -> None:
     """The server ends the job's session after the delete, as a crash or a restart would."""
-    engine = sqlalchemy.create_engine(postgres_url)
-    with engine.begin() as connection:
-        panel_frame(n_series=2, n=80).to_sql("history", connection, index=False)
-    engine.dispose()
+    _with_history(postgres_url)
     spec = load_job(_job(tmp_path, model_dir, postgres_url,
                          input={"sql": "SELECT * FROM history", "url": postgres_url}))  # fmt: skip
     run_forecast_job(spec)
@@ -167,21 +172,21 @@ def test_a_connection_lost_mid_write_leaves_the_table_as_it_was(
 
 
 def test_the_cli_runs_a_declared_job_and_exits_2_on_bad_input(
-    tmp_path: Path, model_dir: Path, database: str
+    tmp_path: Path, model_dir: Path, sqlite_database: str
 ) -> None:
-    job = _job(tmp_path, model_dir, database,
-               input={"sql": "SELECT * FROM history", "url": database})  # fmt: skip
+    job = _job(tmp_path, model_dir, sqlite_database,
+               input={"sql": "SELECT * FROM history", "url": sqlite_database})  # fmt: skip
     ok = subprocess.run([sys.executable, "-m", "tsattn", "forecast", "--job", str(job)],
                         capture_output=True, text=True, cwd=tmp_path, timeout=300)  # fmt: skip
     assert ok.returncode == 0, ok.stderr[-2000:]
     assert f"wrote {2 * HORIZON} forecast rows for 2 series to table 'forecasts'" in ok.stdout
-    before = _rows(database)
-    broken = _job(tmp_path, model_dir, database,
-                  input={"sql": "SELECT id, time FROM history", "url": database})  # fmt: skip
+    before = _rows(sqlite_database)
+    no_target = {"sql": "SELECT id, time FROM history", "url": sqlite_database}
+    broken = _job(tmp_path, model_dir, sqlite_database, input=no_target)
     failed = subprocess.run([sys.executable, "-m", "tsattn", "forecast", "--job", str(broken)],
                             capture_output=True, text=True, cwd=tmp_path, timeout=300)  # fmt: skip
     assert failed.returncode == 2 and "'y'" in failed.stderr + failed.stdout
-    pd.testing.assert_frame_equal(_rows(database), before)
+    pd.testing.assert_frame_equal(_rows(sqlite_database), before)
     mixed = subprocess.run(
         [sys.executable, "-m", "tsattn", "forecast", "--job", str(job), "--model", "m"],
         capture_output=True, text=True, cwd=tmp_path, timeout=300,
