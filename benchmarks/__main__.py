@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "speed": "B2: training/inference throughput against Darts, NeuralForecast, PyTorch Forecasting",
     "scale": "B3: building and iterating the windows of 2M- and 20M-row panels",
     "inference": "B4: forecasting 10,000 series from a saved model, process start to file",
+    "forecast_jobs": "B4 (database): the declared job over 10,000 series, database in and out",
     "interpretability": "B5: attention peaks on planted causes; deletion faithfulness on real data",
     "darnn": "B7: DA-RNN's SML2010 table (one-step NARX, T = 10) and its noise-driver study",
 }

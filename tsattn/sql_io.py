@@ -22,6 +22,7 @@ __all__ = ["DatabaseError", "read_sql", "write_forecast_table"]
 
 ORIGIN_COLUMN = "forecast_origin"
 WRITTEN_COLUMN = "written_at"
+_IDS_PER_STATEMENT = 5_000  # bound parameters per DELETE: SQLite allows 32,766 at most
 
 
 class DatabaseError(TsattnError):
@@ -81,12 +82,17 @@ def write_forecast_table(
     try:
         with engine.begin() as connection:  # commits on success, rolls back on any error
             target = _table(sqlalchemy, connection, rows, table, keys, schema)
-            origins = rows[per_origin].drop_duplicates()
-            for values in origins.to_dict("records"):
-                condition = sqlalchemy.and_(
-                    *(target.c[name] == _plain(value) for name, value in values.items())
-                )
-                connection.execute(target.delete().where(condition))
+            # One DELETE per distinct origin (usually one for the whole panel), not per series.
+            pairs = rows[per_origin].drop_duplicates()
+            for origin, group in pairs.groupby(ORIGIN_COLUMN, sort=False):
+                at_origin = target.c[ORIGIN_COLUMN] == _plain(origin)
+                if not series_col:
+                    connection.execute(target.delete().where(at_origin))
+                    continue
+                ids = [_plain(value) for value in group[series_col]]
+                for start in range(0, len(ids), _IDS_PER_STATEMENT):
+                    chunk = target.c[series_col].in_(ids[start:start + _IDS_PER_STATEMENT])
+                    connection.execute(target.delete().where(sqlalchemy.and_(at_origin, chunk)))
             records = [{k: _plain(v) for k, v in r.items()} for r in rows.to_dict("records")]
             connection.execute(target.insert(), records)
     except TsattnError:
