@@ -86,8 +86,8 @@ def _rows(url: str) -> pd.DataFrame:
             "SELECT * FROM forecasts ORDER BY id, time, forecast_origin", connection
         )
     engine.dispose()
-    return rows.assign(forecast_origin=pd.to_datetime(rows["forecast_origin"]),
-                       written_at=pd.to_datetime(rows["written_at"]))  # fmt: skip
+    return rows.assign(**{name: pd.to_datetime(rows[name])  # SQLite hands back strings
+                          for name in ("time", "forecast_origin", "written_at")})
 
 
 def test_unknown_keys_and_mixed_sources_are_named_before_anything_runs(
@@ -198,3 +198,54 @@ def test_the_cli_runs_a_declared_job_and_exits_2_on_bad_input(
 def test_the_shipped_example_jobs_validate(path: Path) -> None:
     spec = load_job(path)
     assert spec.name and spec.schedule and spec.model.startswith("models:/")
+
+
+def test_monitoring_scores_earlier_origins_once_their_actuals_arrive_and_flags_drift(
+    tmp_path: Path, model_dir: Path, sqlite_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlflow
+
+    url, origin = sqlite_database, pd.Timestamp("2024-01-03 12:00")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.chdir(tmp_path)
+
+    def job(until: str, **monitoring: float) -> Any:
+        query = f"SELECT * FROM history WHERE time < '{until}'"
+        return load_job(_job(tmp_path, model_dir, url, input={"sql": query, "url": url},
+                             tracking={"experiment": "monitor"}, monitoring=monitoring))
+
+    first = run_forecast_job(job("2024-01-03 12:00:01", max_mae=10.0))
+    assert first.scores is None and first.drift is None  # nothing matured yet
+    earlier = _rows(url)
+    later = run_forecast_job(job("2024-01-03 16:00:01", max_mae=1e-6, max_mase=100.0))
+    assert later.scores is not None
+    per_origin = later.scores.per_origin
+    assert per_origin["forecast_origin"].tolist() == [origin]
+    # By hand: the stored forecasts of that origin against the actuals that have arrived.
+    panel = panel_frame(n_series=2, n=80)
+    joined = earlier.merge(panel, on=["id", "time"], suffixes=("", "_actual"))
+    assert len(joined) == 2 * HORIZON
+    expected_mae = (joined["y"] - joined["y_actual"]).abs().groupby(joined["id"]).mean().mean()
+    assert per_origin["mae"].iloc[0] == pytest.approx(expected_mae, rel=1e-9)
+    known = panel[panel["time"] <= origin]
+    naive = known.groupby("id")["y"].apply(lambda y: y.diff().abs().mean())
+    mae_by_series = (joined["y"] - joined["y_actual"]).abs().groupby(joined["id"]).mean()
+    assert per_origin["mase"].iloc[0] == pytest.approx((mae_by_series / naive).mean(), rel=1e-9)
+    assert later.drift is not None and "mae" in later.drift and "mase" not in later.drift
+    run = mlflow.MlflowClient().get_run(later.run_id)
+    assert run.data.tags["tsattn.drift"] == "true"
+    (point,) = mlflow.MlflowClient().get_metric_history(later.run_id, "monitor_mae")
+    assert point.timestamp == int(origin.timestamp() * 1000) and point.value > 0
+    # The CLI says so with its documented exit code, after writing the forecast.
+    done = subprocess.run([sys.executable, "-m", "tsattn", "forecast", "--job",
+                           str(tmp_path / "job.yaml"), "--no-track"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300)  # fmt: skip
+    assert done.returncode == 3 and "drift" in done.stdout, done.stderr[-2000:]
+
+
+def test_monitoring_needs_a_table_output(tmp_path: Path, model_dir: Path, sqlite_database: str
+                                         ) -> None:
+    path = _job(tmp_path, model_dir, sqlite_database, output={"path": "forecast.csv"},
+                monitoring={"max_mase": 1.5})  # fmt: skip
+    with pytest.raises(ConfigError, match="only a table output keeps"):
+        load_job(path)

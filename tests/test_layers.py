@@ -108,7 +108,7 @@ LAYERS = (
      "persistence", "outputs", "evaluation", "forecaster"),
     ("interpret",),
     ("tracking",),
-    ("jobs", "job_spec", "sql_io", "forecast_job"),
+    ("jobs", "job_spec", "sql_io", "monitoring", "forecast_job"),
     ("cli_errors",),
     ("tuning",),
     ("cli", "__main__"),

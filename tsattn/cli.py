@@ -116,9 +116,10 @@ def forecast(
     """Scheduled forecast job: validate fresh data, forecast, write atomically, log the run.
 
     Either `--job pipelines/x.yaml` or `--model`, `--data` and `--output`. Exit code 0 on
-    success and 2 on bad input or configuration, so a scheduler can alert on it.
+    success, 2 on bad input or configuration, 3 when the forecast was written but monitoring
+    found drift, so a scheduler can alert on it.
     """
-    from tsattn.forecast_job import run_forecast_job
+    from tsattn.forecast_job import DRIFT_EXIT_CODE, run_forecast_job
 
     spec = _job_spec(job, model, data, output, future, experiment, tracking_uri)
     if no_track:
@@ -129,6 +130,13 @@ def forecast(
         f"wrote {result.rows} forecast rows for {result.series} series to "
         f"[bold]{result.destination}[/]"
     )
+    if result.scores is not None:
+        newest = result.scores.per_origin.iloc[-1].to_dict()
+        scored = ", ".join(f"{k} {v:.4g}" for k, v in newest.items() if isinstance(v, float))
+        console.print(f"earlier origins scored: {len(result.scores.per_origin)}; newest: {scored}")
+    if result.drift is not None:
+        console.print(f"[bold red]drift[/]: {result.drift}")
+        raise typer.Exit(DRIFT_EXIT_CODE)
 
 
 def _job_spec(

@@ -17,19 +17,25 @@ import pandas as pd
 from tsattn.forecaster import Forecaster
 from tsattn.io import read_frame, write_frame
 from tsattn.job_spec import ForecastJobSpec, FrameSource
-from tsattn.sql_io import ORIGIN_COLUMN, read_sql, write_forecast_table
+from tsattn.monitoring import Scores, score_forecasts
+from tsattn.sql_io import ORIGIN_COLUMN, read_forecast_table, read_sql, write_forecast_table
 
-__all__ = ["ForecastResult", "run_forecast_job"]
+__all__ = ["DRIFT_EXIT_CODE", "ForecastResult", "run_forecast_job"]
+
+
+DRIFT_EXIT_CODE = 3  # the forecast was written, but the newest scored origin broke a bound
 
 
 @dataclass
 class ForecastResult:
-    """Where the forecast went and how big it is."""
+    """Where the forecast went, how big it is, and (with monitoring) how earlier ones did."""
 
     destination: str
     rows: int
     series: int
     run_id: str | None = None
+    scores: Scores | None = None
+    drift: str | None = None  # why the newest scored origin counts as drift, if it does
 
 
 def run_forecast_job(spec: ForecastJobSpec) -> ForecastResult:
@@ -43,7 +49,12 @@ def run_forecast_job(spec: ForecastJobSpec) -> ForecastResult:
         history = read_source(spec.input)
         future = read_source(spec.future) if spec.future is not None else None
         forecast = forecaster.predict(history, future_df=future)
+        scores = _score_earlier(spec, forecaster, history) if spec.monitoring else None
         result = _write(spec, forecaster, history, forecast)
+        result.scores = scores
+        result.drift = _drift(spec, scores)
+        if run is not None and scores is not None:
+            _log_monitoring(scores, result.drift)
         if run is not None:
             result.run_id = run.info.run_id
             log_params({"model": spec.model, "input": _describe(spec.input),
@@ -90,6 +101,54 @@ def _write(spec: ForecastJobSpec, forecaster: Forecaster, history: pd.DataFrame,
         time_col=forecaster.preprocessor_.time_name, series_col=id_col, schema=sink.db_schema,
     )  # fmt: skip
     return ForecastResult(destination=f"table {sink.table!r}", rows=rows, series=series)
+
+
+def _score_earlier(spec: ForecastJobSpec, forecaster: Forecaster, history: pd.DataFrame
+                   ) -> Scores | None:
+    """Scores of the stored origins whose target times `history` now covers (first target)."""
+    sink = spec.output
+    assert sink.table is not None and sink.url is not None  # monitoring requires a table
+    time_col = forecaster.preprocessor_.time_name
+    first = pd.to_datetime(history[time_col] if time_col in history else history.index).min()
+    stored = read_forecast_table(sink.url, sink.table, since=first, schema=sink.db_schema)
+    if stored is None or stored.empty:
+        return None
+    targets = [forecaster.target] if isinstance(forecaster.target, str) else forecaster.target
+    scores = score_forecasts(
+        stored, history, target=targets[0], time_col=time_col, id_col=forecaster.id_col,
+        quantiles=tuple(forecaster.quantiles or ()),
+    )  # fmt: skip
+    return scores if not scores.per_origin.empty else None
+
+
+def _drift(spec: ForecastJobSpec, scores: Scores | None) -> str | None:
+    if spec.monitoring is None or scores is None:
+        return None
+    newest = scores.per_origin.iloc[-1]
+    bounds = {"mae": spec.monitoring.max_mae, "mase": spec.monitoring.max_mase}
+    broken = [f"{name} {newest[name]:.4g} > {bound:g}" for name, bound in bounds.items()
+              if bound is not None and pd.notna(newest[name]) and newest[name] > bound]
+    return f"origin {newest[ORIGIN_COLUMN]}: {', '.join(broken)}" if broken else None
+
+
+def _log_monitoring(scores: Scores, drift: str | None) -> None:
+    """One point per scored origin (timestamp = the origin, so the UI's time axis reads as the
+    job's calendar), the by-series table, and the drift tag."""
+    import mlflow
+    from mlflow.entities import Metric
+
+    run = mlflow.active_run()
+    assert run is not None  # called inside the job's run
+    points = []
+    for step, row in enumerate(scores.per_origin.to_dict("records")):
+        stamp = int(pd.Timestamp(row.pop(ORIGIN_COLUMN)).timestamp() * 1000)
+        points += [Metric(f"monitor_{name}", float(value), stamp, step)
+                   for name, value in row.items() if pd.notna(value)]
+    mlflow.MlflowClient().log_batch(run.info.run_id, metrics=points)
+    mlflow.log_text(scores.by_series.to_csv(index=False), "monitoring/by_series.csv")
+    mlflow.log_text(scores.per_origin.to_csv(index=False), "monitoring/per_origin.csv")
+    mlflow.set_tags({"tsattn.drift": str(drift is not None).lower(),
+                     **({"tsattn.drift_reason": drift} if drift else {})})  # fmt: skip
 
 
 def _describe(source: FrameSource) -> str:

@@ -18,7 +18,7 @@ from tsattn.config import TrackingConfig, validated
 from tsattn.errors import ConfigError
 from tsattn.params import Strict
 
-__all__ = ["FrameSource", "ForecastJobSpec", "ForecastSink", "load_job"]
+__all__ = ["ForecastJobSpec", "ForecastSink", "FrameSource", "MonitoringSpec", "load_job"]
 
 _FILE_SUFFIXES = {".csv", ".parquet", ".pq"}
 
@@ -64,6 +64,16 @@ class ForecastSink(Strict):
         return self
 
 
+class MonitoringSpec(Strict):
+    """Score earlier origins' forecasts first; flag drift when the newest one is worse than this.
+
+    Needs a table output, where the earlier forecasts are kept. Either bound may be left out.
+    """
+
+    max_mae: float | None = Field(default=None, gt=0, description="In the data's units.")
+    max_mase: float | None = Field(default=None, gt=0, description="1 = as good as naive.")
+
+
 class ForecastJobSpec(Strict):
     """One scheduled forecast: `model` (`models:/name@alias` or a folder), `input` to `output`."""
 
@@ -78,6 +88,16 @@ class ForecastJobSpec(Strict):
     tracking: TrackingConfig = Field(
         default_factory=lambda: TrackingConfig(experiment="tsattn-forecast")
     )
+    monitoring: MonitoringSpec | None = None
+
+    @model_validator(mode="after")
+    def _monitoring_needs_a_table(self) -> ForecastJobSpec:
+        if self.monitoring is not None and self.output.table is None:
+            raise ValueError(
+                "monitoring scores the forecasts of earlier origins, which only a table output "
+                "keeps: write to output.table, or drop monitoring"
+            )
+        return self
 
 
 def load_job(path: str | Path) -> ForecastJobSpec:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from tsattn.errors import DataValidationError, TsattnError
 
-__all__ = ["DatabaseError", "read_sql", "write_forecast_table"]
+__all__ = ["DatabaseError", "read_forecast_table", "read_sql", "write_forecast_table"]
 
 ORIGIN_COLUMN = "forecast_origin"
 WRITTEN_COLUMN = "written_at"
@@ -50,6 +50,29 @@ def read_sql(url: str, query: str) -> pd.DataFrame:
         raise DatabaseError(
             f"the input query failed on {_redact(url)}: {err}; check the query and that the "
             "database is up"
+        ) from err
+    finally:
+        engine.dispose()
+
+
+def read_forecast_table(url: str, table: str, *, since: object, schema: str | None = None
+                        ) -> pd.DataFrame | None:
+    """The stored forecasts of origins at or after `since`; None when the table does not exist
+    yet (the job's first run)."""
+    import sqlalchemy
+
+    engine = _engine(url)
+    try:
+        with engine.connect() as connection:
+            if not sqlalchemy.inspect(connection).has_table(table, schema=schema):
+                return None
+            stored = sqlalchemy.Table(table, sqlalchemy.MetaData(), schema=schema,
+                                      autoload_with=connection)  # fmt: skip
+            query = stored.select().where(stored.c[ORIGIN_COLUMN] >= _plain(since))
+            return pd.read_sql_query(query, connection)
+    except Exception as err:
+        raise DatabaseError(
+            f"reading earlier forecasts from table '{table}' on {_redact(url)} failed: {err}"
         ) from err
     finally:
         engine.dispose()

@@ -1,0 +1,97 @@
+"""How the job's earlier forecasts did, once their actuals have arrived.
+
+A forecast job that writes to a table keeps every origin's forecasts, so each run can first join
+the matured ones (target time now observed) with the fresh history and score them: MAE, MASE
+(scaled by each series' in-sample one-step naive error up to its origin, so series of different
+sizes weigh alike) and, for quantile models, the coverage of the widest interval. Per origin for
+the job's time series, per (origin, series) for finding the series that went wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tsattn.sql_io import ORIGIN_COLUMN
+
+__all__ = ["Scores", "score_forecasts"]
+
+_SERIES = "series"
+
+
+@dataclass
+class Scores:
+    """`per_origin`: one row per forecast origin; `by_series`: one per (origin, series)."""
+
+    per_origin: pd.DataFrame
+    by_series: pd.DataFrame
+
+
+def score_forecasts(
+    forecasts: pd.DataFrame,
+    history: pd.DataFrame,
+    *,
+    target: str,
+    time_col: str,
+    id_col: str | None,
+    quantiles: tuple[float, ...] = (),
+) -> Scores:
+    """Score the rows of `forecasts` whose target time `history` has observed.
+
+    `forecasts` is the forecast table (series, time, origin, `target` or its quantile columns);
+    `history` the fresh input frame. Origins with no matured row yet are left out.
+    """
+    actual = _long(history, target, time_col, id_col).rename(columns={"value": "actual"})
+    rows = forecasts.assign(
+        **{_SERIES: forecasts[id_col] if id_col else "series",
+           time_col: pd.to_datetime(forecasts[time_col]),
+           ORIGIN_COLUMN: pd.to_datetime(forecasts[ORIGIN_COLUMN])}
+    )  # fmt: skip
+    point = f"{target}_q0.5" if quantiles else target
+    matured = rows.merge(actual, on=[_SERIES, time_col], how="inner")
+    matured = matured.assign(error=(matured[point] - matured["actual"]).abs())
+    if quantiles:
+        low, high = f"{target}_q{min(quantiles):g}", f"{target}_q{max(quantiles):g}"
+        inside = (matured["actual"] >= matured[low]) & (matured["actual"] <= matured[high])
+        matured = matured.assign(covered=inside.astype(float))
+    matured = matured.merge(_naive_scale(actual, time_col), on=[_SERIES, ORIGIN_COLUMN],
+                            how="left")  # fmt: skip
+    keys = [ORIGIN_COLUMN, _SERIES]
+    by_series = matured.groupby(keys, sort=True).agg(**_aggregations(quantiles)).reset_index()
+    by_series["mase"] = by_series["mae"] / by_series["naive_mae"].replace(0.0, np.nan)
+    per_origin = by_series.groupby(ORIGIN_COLUMN, sort=True).agg(
+        series=(_SERIES, "nunique"), mae=("mae", "mean"), mase=("mase", "mean"),
+        **({"coverage": ("coverage", "mean")} if quantiles else {}),
+    ).reset_index()
+    return Scores(per_origin, by_series.drop(columns="naive_mae"))
+
+
+def _aggregations(quantiles: tuple[float, ...]) -> dict[str, tuple[str, str]]:
+    named = {"mae": ("error", "mean"), "steps": ("error", "size"),
+             "naive_mae": ("naive_mae", "first")}  # fmt: skip
+    if quantiles:
+        named["coverage"] = ("covered", "mean")
+    return named
+
+
+def _long(frame: pd.DataFrame, target: str, time_col: str, id_col: str | None) -> pd.DataFrame:
+    times = pd.to_datetime(frame[time_col] if time_col in frame else frame.index)
+    return pd.DataFrame({
+        _SERIES: frame[id_col].to_numpy() if id_col else "series",
+        time_col: np.asarray(times), "value": frame[target].to_numpy(dtype=float),
+    })  # fmt: skip
+
+
+def _naive_scale(actual: pd.DataFrame, time_col: str) -> pd.DataFrame:
+    """Each series' mean one-step naive error over its history up to every time (MASE's scale),
+    keyed as (series, origin) so a forecast uses only what was known at its origin."""
+    ordered = actual.sort_values([_SERIES, time_col])
+    steps = ordered.groupby(_SERIES)["actual"].diff().abs()
+    counts = steps.notna().groupby(ordered[_SERIES]).cumsum()
+    sums = steps.fillna(0.0).groupby(ordered[_SERIES]).cumsum()
+    return pd.DataFrame({
+        _SERIES: ordered[_SERIES].to_numpy(), ORIGIN_COLUMN: ordered[time_col].to_numpy(),
+        "naive_mae": (sums / counts.replace(0, np.nan)).to_numpy(),
+    })  # fmt: skip
