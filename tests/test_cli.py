@@ -48,6 +48,8 @@ def test_train_prints_test_metrics_and_saves_the_model(trained) -> None:
     original, protocol = result.stdout.split("z-scored (benchmarks)")
     assert "metrics in the data's units" in original and "smape" in original
     assert "mse" in protocol and "smape" not in protocol  # no sMAPE of z-scores
+    assert "conformal intervals, test" in original  # calibrated on val by default
+    assert "80 %" in original and "95 %" in original
     assert (work / "outputs" / "etth1_demo" / "model" / "forecaster.json").is_file()
 
 

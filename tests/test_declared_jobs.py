@@ -19,6 +19,7 @@ import yaml
 from synthetic import panel_frame
 
 from tsattn import ConfigError, Forecaster
+from tsattn.errors import TsattnError
 from tsattn.forecast_job import run_forecast_job
 from tsattn.job_spec import load_job
 from tsattn.sql_io import DatabaseError
@@ -249,3 +250,59 @@ def test_monitoring_needs_a_table_output(tmp_path: Path, model_dir: Path, sqlite
                 monitoring={"max_mase": 1.5})  # fmt: skip
     with pytest.raises(ConfigError, match="only a table output keeps"):
         load_job(path)
+
+
+@pytest.fixture(scope="module")
+def calibrated_model_dir(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The job's model, calibrated at 80 % on other series of the same kind (held out)."""
+    fc = Forecaster.load(model_dir).calibrate(panel_frame(n_series=2, n=80, seed=1), levels=[0.8])
+    return fc.save(tmp_path_factory.mktemp("calibrated") / "model")
+
+
+def test_a_job_writes_calibrated_bounds_and_monitors_their_coverage_and_width(
+    tmp_path: Path, calibrated_model_dir: Path, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlflow
+
+    url = database
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.chdir(tmp_path)
+
+    def job(until: str) -> Any:
+        query = f"SELECT * FROM history WHERE time < '{until}'"
+        return load_job(_job(tmp_path, calibrated_model_dir, url, levels=[0.8],
+                             input={"sql": query, "url": url}, tracking={"experiment": "bands"},
+                             monitoring={"max_mase": 100.0}))  # fmt: skip
+
+    run_forecast_job(job("2024-01-03 12:00:01"))
+    earlier = _rows(url)
+    assert (earlier["y_lo_80"] < earlier["y"]).all() and (earlier["y"] < earlier["y_hi_80"]).all()
+    later = run_forecast_job(job("2024-01-03 16:00:01"))
+    assert later.scores is not None
+    joined = earlier.merge(panel_frame(n_series=2, n=80), on=["id", "time"],
+                           suffixes=("", "_actual"))  # fmt: skip
+    inside = (joined["y_actual"] >= joined["y_lo_80"]) & (joined["y_actual"] <= joined["y_hi_80"])
+    width = joined["y_hi_80"] - joined["y_lo_80"]
+    newest = later.scores.per_origin.iloc[0]
+    assert newest["coverage_80"] == pytest.approx(inside.groupby(joined["id"]).mean().mean())
+    assert newest["width_80"] == pytest.approx(width.groupby(joined["id"]).mean().mean())
+    client = mlflow.MlflowClient()
+    assert [p.value for p in client.get_metric_history(later.run_id, "monitor_width_80")] == [
+        pytest.approx(newest["width_80"])
+    ]
+    assert client.get_run(later.run_id).data.params["levels"] == "0.8"
+
+
+def test_levels_the_model_was_not_calibrated_for_stop_the_job_before_it_reads(
+    tmp_path: Path, model_dir: Path, calibrated_model_dir: Path, sqlite_database: str
+) -> None:
+    missing_table = {"sql": "SELECT * FROM no_such_table", "url": sqlite_database}
+    for model, message in [(model_dir, r"needs a calibrated model: call calibrate"),
+                           (calibrated_model_dir, r"level 0.95 was not calibrated.*\['0.8'\]")]:
+        spec = load_job(_job(tmp_path, model, sqlite_database, levels=[0.8, 0.95],
+                             input=missing_table))  # fmt: skip
+        with pytest.raises(ConfigError if model == calibrated_model_dir else TsattnError,
+                           match=message):  # fmt: skip
+            run_forecast_job(spec)
+    with pytest.raises(ConfigError, match=r"levels.*strictly between 0 and 1.*\[80.0\]"):
+        load_job(_job(tmp_path, model_dir, sqlite_database, levels=[80]))

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tsattn"
 # Training, forecasting, saving and interpreting work without MLflow, Optuna or the CLI.
 CORE = ("forecaster", "forecaster_config", "params", "training", "inference", "preprocess",
         "persistence", "config", "data", "nn", "interpret", "extensions", "lightning", "outputs",
-        "evaluation", "metrics", "losses", "io", "errors", "versions")  # fmt: skip
+        "evaluation", "calibration", "metrics", "losses", "io", "errors", "versions")  # fmt: skip
 OUTER = ("tsattn.tracking", "tsattn.tuning", "tsattn.jobs", "tsattn.cli", "mlflow", "optuna")
 
 
@@ -105,7 +105,7 @@ LAYERS = (
     ("nn", "lightning"),
     ("extensions",),
     ("forecaster_config", "config", "distributed", "preprocess", "training", "inference",
-     "persistence", "outputs", "evaluation", "forecaster"),
+     "calibration", "persistence", "outputs", "evaluation", "forecaster"),
     ("interpret",),
     ("tracking",),
     ("jobs", "job_spec", "sql_io", "monitoring", "forecast_job"),

@@ -54,6 +54,31 @@ def metrics_table(title: str, metrics: dict[str, dict[str, float]]) -> Table:
     return table
 
 
+def _split_interval_scores(
+    metrics: dict[str, float],
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """(point metrics, {level label: {"coverage": .., "width": ..}}) from `evaluate`'s keys."""
+    point: dict[str, float] = {}
+    intervals: dict[str, dict[str, float]] = {}
+    for name, value in metrics.items():
+        kind, _, label = name.partition("_")
+        if kind in ("coverage", "width") and label:
+            intervals.setdefault(label, {})[kind] = value
+        else:
+            point[name] = value
+    return point, intervals
+
+
+def intervals_table(intervals: dict[str, dict[str, float]]) -> Table:
+    """Per calibrated level: the share of test outcomes inside, and the mean width."""
+    table = Table(title="conformal intervals, test")  # calibrated on the val split
+    for column in ("level", "coverage", "mean width"):
+        table.add_column(column, justify="right")
+    for label, scores in intervals.items():
+        table.add_row(f"{label} %", f"{scores['coverage']:.1%}", f"{scores['width']:.4g}")
+    return table
+
+
 @app.command()
 @reports_errors(console)
 def train(
@@ -68,8 +93,11 @@ def train(
     experiment = load_experiment(config, overrides or [])
     console.print(f"training [bold]{experiment.name}[/] on {experiment.data.path}")
     result = train_job(experiment, track=False if no_track else None)
-    original = {"val": result.val_metrics_original, "test": result.test_metrics_original}
+    test_original, intervals = _split_interval_scores(result.test_metrics_original)
+    original = {"val": result.val_metrics_original, "test": test_original}
     console.print(metrics_table("metrics in the data's units", _present(original)))
+    if intervals:
+        console.print(intervals_table(intervals))
     # The protocol's z-scored MSE/MAE, comparable to published tables; sMAPE and MASE are left
     # out there: sMAPE on values near zero means nothing, and MASE is the same on both scales.
     protocol: dict[str, dict[str, float]] = {
@@ -107,6 +135,10 @@ def forecast(
     data: Annotated[Path | None, typer.Option(help="History (.csv or .parquet).")] = None,
     output: Annotated[Path | None, typer.Option(help="Forecast file, written atomically.")] = None,
     future: FutureOption = None,
+    level: Annotated[
+        list[float] | None,
+        typer.Option(help="Calibrated interval level to add, e.g. 0.8; repeat for more."),
+    ] = None,
     experiment: Annotated[str, typer.Option(help="MLflow experiment for the job's run.")] = (
         "tsattn-forecast"
     ),
@@ -121,7 +153,7 @@ def forecast(
     """
     from tsattn.forecast_job import DRIFT_EXIT_CODE, run_forecast_job
 
-    spec = _job_spec(job, model, data, output, future, experiment, tracking_uri)
+    spec = _job_spec(job, model, data, output, future, level, experiment, tracking_uri)
     if no_track:
         untracked = spec.tracking.model_copy(update={"enabled": False})
         spec = spec.model_copy(update={"tracking": untracked})
@@ -141,18 +173,19 @@ def forecast(
 
 def _job_spec(
     job: Path | None, model: str | None, data: Path | None, output: Path | None,
-    future: Path | None, experiment: str, tracking_uri: str | None,
+    future: Path | None, levels: list[float] | None, experiment: str, tracking_uri: str | None,
 ) -> ForecastJobSpec:
     """The declared job, or the same spec built from the flags; a ConfigError for a mix."""
     from tsattn.config import TrackingConfig, validated
     from tsattn.errors import ConfigError
     from tsattn.job_spec import ForecastJobSpec, load_job
 
-    flags = {"--model": model, "--data": data, "--output": output, "--future": future}
+    flags = {"--model": model, "--data": data, "--output": output, "--future": future,
+             "--level": levels or None}  # fmt: skip
     given = [name for name, value in flags.items() if value is not None]
     if job is not None:
         if given:
-            raise ConfigError(f"--job declares the model, input and output; drop {given}")
+            raise ConfigError(f"--job declares the model, input, output and levels; drop {given}")
         return load_job(job)
     missing = [name for name in ("--model", "--data", "--output") if flags[name] is None]
     if missing:
@@ -160,6 +193,7 @@ def _job_spec(
     spec: ForecastJobSpec = validated(ForecastJobSpec, {
         "name": "forecast", "model": model, "input": {"path": data}, "output": {"path": output},
         "future": {"path": future} if future is not None else None,
+        "levels": levels or [],
         "tracking": TrackingConfig(uri=tracking_uri, experiment=experiment),
     })  # fmt: skip
     return spec

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from tsattn.data import Panel
     from tsattn.preprocess import FramePreprocessor
 
-__all__ = ["evaluation_metrics"]
+__all__ = ["evaluation_metrics", "interval_metrics"]
 
 
 def evaluation_metrics(
@@ -50,3 +50,31 @@ def evaluation_metrics(
     )
     scores = metrics.point_metrics(pred_t, target_t, past_t)
     return {name: float(value) for name, value in scores.items()}
+
+
+def interval_metrics(
+    outputs: NetworkOutputs,
+    panel: Panel,
+    prep: FramePreprocessor,
+    bounds: dict[float, tuple[np.ndarray, np.ndarray]],
+    *,
+    scale: Literal["normalised", "original"] = "normalised",
+) -> dict[str, float]:
+    """For each level of `bounds` (scaled (N, H, C) arrays): `coverage_<level>`, the share of
+    outcomes inside, and `width_<level>`, the mean width on `scale`."""
+    from tsattn.calibration import level_label
+
+    if outputs.target is None:
+        raise ValueError("interval scores need windows with observed targets")
+    scores = {}
+    for level, (low, high) in bounds.items():
+        target = outputs.target
+        if scale == "original":
+            low, high, target = (
+                prep.inverse_targets(array[..., None], outputs.series, panel)[..., 0]
+                for array in (low, high, outputs.target)
+            )
+        label = level_label(level)
+        scores[f"coverage_{label}"] = float(np.mean((target >= low) & (target <= high)))
+        scores[f"width_{label}"] = float(np.mean(high - low, dtype=np.float64))
+    return scores

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from tsattn.calibration import interval_columns, level_label
 from tsattn.forecaster import Forecaster
 from tsattn.io import read_frame, write_frame
 from tsattn.job_spec import ForecastJobSpec, FrameSource
@@ -46,9 +47,10 @@ def run_forecast_job(spec: ForecastJobSpec) -> ForecastResult:
     with start_run(spec.tracking, run_name=spec.tracking.run_name or spec.name, tags=tags) as run:
         started = time.perf_counter()
         forecaster = Forecaster.load(spec.model)
+        forecaster.check_levels(spec.levels)  # before reading: an uncalibrated model stops here
         history = read_source(spec.input)
         future = read_source(spec.future) if spec.future is not None else None
-        forecast = forecaster.predict(history, future_df=future)
+        forecast = forecaster.predict(history, future_df=future, levels=spec.levels)
         scores = _score_earlier(spec, forecaster, history) if spec.monitoring else None
         result = _write(spec, forecaster, history, forecast)
         result.scores = scores
@@ -58,7 +60,8 @@ def run_forecast_job(spec: ForecastJobSpec) -> ForecastResult:
         if run is not None:
             result.run_id = run.info.run_id
             log_params({"model": spec.model, "input": _describe(spec.input),
-                        "output": result.destination, "schedule": spec.schedule or ""})
+                        "output": result.destination, "schedule": spec.schedule or "",
+                        "levels": ",".join(f"{level:g}" for level in spec.levels)})
             seconds = time.perf_counter() - started
             log_metrics({"rows": result.rows, "series": result.series, "seconds": seconds},
                         prefix="forecast")  # fmt: skip
@@ -113,10 +116,17 @@ def _score_earlier(spec: ForecastJobSpec, forecaster: Forecaster, history: pd.Da
     stored = read_forecast_table(sink.url, sink.table, since=first, schema=sink.db_schema)
     if stored is None or stored.empty:
         return None
-    targets = [forecaster.target] if isinstance(forecaster.target, str) else forecaster.target
+    target = forecaster.preprocessor_.target_names[0]
+    quantiles = forecaster.quantiles or []
+    point = f"{target}_q0.5" if quantiles else target
+    intervals = {f"_{level_label(level)}": interval_columns(target, level) for level in spec.levels}
+    if quantiles and not intervals:  # the widest band the heads give
+        intervals = {"": (f"{target}_q{min(quantiles):g}", f"{target}_q{max(quantiles):g}")}
+    stored_columns = set(stored.columns)  # earlier runs may have written other levels, or none
+    intervals = {k: v for k, v in intervals.items() if set(v) <= stored_columns}
     scores = score_forecasts(
-        stored, history, target=targets[0], time_col=time_col, id_col=forecaster.id_col,
-        quantiles=tuple(forecaster.quantiles or ()),
+        stored, history, target=target, time_col=time_col, id_col=forecaster.id_col,
+        point=point, intervals=intervals,
     )  # fmt: skip
     return scores if not scores.per_origin.empty else None
 

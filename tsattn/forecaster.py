@@ -11,16 +11,18 @@ Example:
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from tsattn.calibration import Calibration, check_window_count, fit_calibration
 from tsattn.config import ForecasterConfig, validated
 from tsattn.distributed import is_global_zero
 from tsattn.errors import NotFittedError
-from tsattn.evaluation import evaluation_metrics
+from tsattn.evaluation import evaluation_metrics, interval_metrics
 from tsattn.extensions import resolve_location, watched_fit
 from tsattn.inference import NetworkOutputs, run_network
 from tsattn.outputs import forecast_frame, input_attention_frame, temporal_attention_frame
@@ -73,9 +75,12 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         train_df: pd.DataFrame,
         val_df: pd.DataFrame | None = None,
         *,
+        calibration_df: pd.DataFrame | None = None,
         callbacks: list[Callback] | None = None,
     ) -> Forecaster:
-        """Validate the frames, fit scaling on `train_df` only, train, and keep the best epoch.
+        """Validate the frames, fit scaling on `train_df` only, train, and keep the best epoch;
+        with `calibration_df` also learn conformal intervals at `interval_levels` from it
+        (`calibrate`), before any observer sees the model, so a tracked model carries them.
 
         Every data and configuration check runs before the first training step. Registered
         fit observers (`tsattn.extensions`) watch it: tracking logs it to MLflow after
@@ -87,6 +92,10 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         preprocessor = FramePreprocessor(config)
         train_panel = preprocessor.fit(train_df)
         val_panel = preprocessor.transform(val_df, role="val_df") if val_df is not None else None
+        if calibration_df is not None:  # bad or too little data fails here, before training
+            calibration_panel = preprocessor.transform(calibration_df, role="calibration_df")
+            windows = len(preprocessor.window_dataset(calibration_panel, stride=1))
+            check_window_count(windows, config.interval_levels)
         with watched_fit(self, train_df, val_df) as watch:
             trained = train_network(
                 config,
@@ -105,18 +114,53 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             self.epochs_trained_ = trained.epochs_trained
             self.freq_ = preprocessor.freq
             self.series_ids_ = list(train_panel.series_ids)
+            if hasattr(self, "calibration_"):  # a refit invalidates the old intervals
+                del self.calibration_
+            if calibration_df is not None:
+                self.calibrate(calibration_df, levels=config.interval_levels)
             watch.fitted(self, val_df)
         return self
 
     # -- inference -----------------------------------------------------------------------------
 
-    def predict(self, df: pd.DataFrame, future_df: pd.DataFrame | None = None) -> pd.DataFrame:
+    def calibrate(
+        self, df: pd.DataFrame, *, levels: Sequence[float] | None = None, stride: int = 1
+    ) -> Forecaster:
+        """Learn conformal intervals at `levels` (default `interval_levels`) from every window
+        of `df` (see `tsattn.calibration`), so `predict`, `backtest` and `evaluate` can return
+        them.
+
+        `df` must be held out from training: the continuation of the training data (a
+        validation or calibration split), or other series of the same kind. Calibrating again
+        replaces the earlier calibration.
+        """
+        outputs, _ = self._run_all(df, stride=stride, attention=False)
+        assert outputs.target is not None  # training windows always carry their targets
+        self.calibration_ = fit_calibration(
+            outputs.prediction,
+            outputs.target,
+            levels=self.config().interval_levels if levels is None else levels,
+            quantiles=self._fitted().quantiles,
+            point_index=self.network_.config.median_index,
+        )
+        return self
+
+    def predict(
+        self,
+        df: pd.DataFrame,
+        future_df: pd.DataFrame | None = None,
+        *,
+        levels: Sequence[float] | None = None,
+    ) -> pd.DataFrame:
         """Forecast the `horizon` steps after the last timestamp of every series in `df`.
 
         `future_df` supplies the known-future covariates for those steps when the model uses any.
+        `levels` (e.g. [0.8, 0.95]) adds calibrated interval bounds `<target>_lo_80`,
+        `<target>_hi_80`, ...; the model must have been calibrated for them (`calibrate`).
         """
         outputs, panel = self._run_last(df, future_df, attention=False)
-        return forecast_frame(outputs, panel, self._fitted())
+        intervals = self._bounds(outputs, levels)
+        return forecast_frame(outputs, panel, self._fitted(), intervals=intervals)
 
     def interpret(
         self,
@@ -153,10 +197,16 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             return input_attention_frame(outputs, panel, prep)
         return temporal_attention_frame(outputs, panel, prep)
 
-    def backtest(self, df: pd.DataFrame, *, stride: int = 1) -> pd.DataFrame:
-        """Rolling-origin forecasts for every window in `df`, next to the actual values."""
+    def backtest(
+        self, df: pd.DataFrame, *, stride: int = 1, levels: Sequence[float] | None = None
+    ) -> pd.DataFrame:
+        """Rolling-origin forecasts for every window in `df`, next to the actual values, with
+        calibrated bounds at `levels` as in `predict`."""
         outputs, panel = self._run_all(df, stride=stride, attention=False)
-        return forecast_frame(outputs, panel, self._fitted(), with_actuals=True)
+        return forecast_frame(
+            outputs, panel, self._fitted(), with_actuals=True,
+            intervals=self._bounds(outputs, levels),
+        )  # fmt: skip
 
     def evaluate(
         self,
@@ -164,15 +214,40 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         *,
         stride: int = 1,
         scale: Literal["normalised", "original"] = "normalised",
+        levels: Sequence[float] | None = None,
     ) -> dict[str, float]:
-        """MSE, MAE, sMAPE and MASE over every window of `df` (rolling origin, `stride` steps).
+        """MSE, MAE, sMAPE and MASE over every window of `df` (rolling origin, `stride` steps),
+        and for each calibrated level its coverage and mean width (`coverage_80`, `width_80`).
 
         "normalised" scores in the training z-score space (the long-horizon benchmark protocol).
         """
         outputs, panel = self._run_all(df, stride=stride, attention=False)
         prep = self._fitted()
         point_index = self.network_.config.median_index
-        return evaluation_metrics(outputs, panel, prep, point_index=point_index, scale=scale)
+        scores = evaluation_metrics(outputs, panel, prep, point_index=point_index, scale=scale)
+        bounds = self._bounds(outputs, levels)
+        return {**scores, **interval_metrics(outputs, panel, prep, bounds or {}, scale=scale)}
+
+    def check_levels(self, levels: Sequence[float]) -> None:
+        """Raise, saying what to do, unless the model is calibrated for every one of `levels`."""
+        if not levels:
+            return
+        calibration: Calibration | None = getattr(self, "calibration_", None)
+        if calibration is None:
+            raise NotFittedError(
+                f"levels={list(levels)} needs a calibrated model: call "
+                "calibrate(held_out_df, levels=...) after fit, then ask for those levels"
+            )
+        calibration.check_levels(levels)
+
+    def _bounds(
+        self, outputs: NetworkOutputs, levels: Sequence[float] | None
+    ) -> dict[float, tuple[Any, Any]] | None:
+        if not levels:
+            return None
+        self.check_levels(levels)
+        point_index = self.network_.config.median_index
+        return self.calibration_.bounds(outputs.prediction, levels, point_index=point_index)
 
     def _run_last(
         self, df: pd.DataFrame, future_df: pd.DataFrame | None, *, attention: bool,
@@ -239,6 +314,8 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         forecaster.epochs_trained_ = int(extras.get("epochs_trained", 0))
         forecaster.freq_ = preprocessor.freq
         forecaster.series_ids_ = list(preprocessor.scaler.series_ids_)
+        if extras.get("calibration"):
+            forecaster.calibration_ = Calibration.from_state_dict(extras["calibration"])
         return forecaster
 
     def __sklearn_is_fitted__(self) -> bool:

@@ -31,6 +31,13 @@ def _one_name_is_a_list(value: Any) -> Any:
 
 # Column names: one name or None is accepted and becomes a list.
 Names = Annotated[list[str], BeforeValidator(_one_name_is_a_list), Accepts(str)]
+
+DEFAULT_INTERVAL_LEVELS = (0.8, 0.95)
+# Interval levels: None (scikit-learn's stand-in for a mutable default) means the defaults.
+Levels = Annotated[
+    list[float],
+    BeforeValidator(lambda value: list(DEFAULT_INTERVAL_LEVELS) if value is None else value),
+]
 _COLUMN = NotTunable("it names a data column")
 _COLUMNS = NotTunable("it names data columns")
 _HARDWARE = NotTunable("--workers/--gpus decide the hardware")
@@ -112,6 +119,10 @@ class ForecasterConfig(Strict):
         "it changes the loss, so scores are not comparable")] = Field(
         None, description="Strictly increasing levels in (0, 1) to forecast with the pinball "
         "loss; None for a point forecast.")
+    interval_levels: Annotated[Levels, NotTunable("it does not change the network")] = Field(
+        default_factory=lambda: list(DEFAULT_INTERVAL_LEVELS), description="Coverage levels of "
+        "the conformal intervals `calibrate` (or `fit` with calibration_df) learns, on top of "
+        "point or quantile heads; `predict(levels=...)` returns their bounds.")
     # Optimisation.
     learning_rate: float = Field(1e-3, gt=0, description="AdamW learning rate.")
     weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay (not on biases).")
@@ -219,6 +230,16 @@ class ForecasterConfig(Strict):
             return None
         if not value or any(not 0.0 < q < 1.0 for q in value) or sorted(set(value)) != value:
             raise ValueError(f"quantiles must be strictly increasing values in (0, 1), got {value}")
+        return value
+
+    @field_validator("interval_levels")
+    @classmethod
+    def _levels_in_unit_interval(cls, value: list[float]) -> list[float]:
+        if any(not 0.0 < level < 1.0 for level in value) or len(set(value)) != len(value):
+            raise ValueError(
+                f"interval_levels must be distinct values strictly between 0 and 1 (0.8 = 80 %), "
+                f"got {value}"
+            )
         return value
 
     @model_validator(mode="after")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from tsattn.config import TrackingConfig, validated
 from tsattn.errors import ConfigError
@@ -89,6 +89,21 @@ class ForecastJobSpec(Strict):
         default_factory=lambda: TrackingConfig(experiment="tsattn-forecast")
     )
     monitoring: MonitoringSpec | None = None
+    levels: list[float] = Field(
+        default_factory=list,
+        description="Interval levels, e.g. [0.8, 0.95]: calibrated bounds <target>_lo_80, "
+        "<target>_hi_80, ... beside the forecast (the model must be calibrated for them).",
+    )
+
+    @field_validator("levels")
+    @classmethod
+    def _levels_in_range(cls, levels: list[float]) -> list[float]:
+        bad = [level for level in levels if not 0.0 < level < 1.0]
+        if bad:
+            raise ValueError(f"each level must lie strictly between 0 and 1 (0.8 = 80 %): {bad}")
+        if len(set(levels)) != len(levels):
+            raise ValueError(f"levels {levels} repeat a level")
+        return levels
 
     @model_validator(mode="after")
     def _monitoring_needs_a_table(self) -> ForecastJobSpec:

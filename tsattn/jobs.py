@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from tsattn.config import ExperimentConfig
+from tsattn.calibration import windows_needed
+from tsattn.config import ExperimentConfig, ForecasterConfig
 from tsattn.data.split import temporal_split
 from tsattn.distributed import is_global_zero
 from tsattn.forecaster import Forecaster
@@ -85,14 +87,18 @@ def train_job(config: ExperimentConfig, *, track: bool | None = None) -> TrainRe
     train, val, test = split_frame(frame, config)
     forecaster = Forecaster(**config.forecaster.model_dump())
     tags = {"tsattn.job": "train", "tsattn.experiment": config.name}
+    calibration = _calibration_frame(val, config.forecaster)
+    levels = config.forecaster.interval_levels if calibration is not None else None
     with start_run(tracking, run_name=tracking.run_name or config.name, tags=tags) as run:
         started = time.perf_counter()
-        forecaster.fit(train, val_df=val)
+        forecaster.fit(train, val_df=val, calibration_df=calibration)
         seconds = time.perf_counter() - started
         val_metrics = forecaster.evaluate(val) if val is not None else {}
-        test_metrics = forecaster.evaluate(test) if test is not None else {}
+        test_metrics = forecaster.evaluate(test, levels=levels) if test is not None else {}
         val_original = forecaster.evaluate(val, scale="original") if val is not None else {}
-        test_original = forecaster.evaluate(test, scale="original") if test is not None else {}
+        test_original = (
+            forecaster.evaluate(test, scale="original", levels=levels) if test is not None else {}
+        )
         model_dir = forecaster.save(Path(config.output_dir) / config.name / "model")
         run_id = run.info.run_id if run is not None else None
         if run_id is not None:
@@ -112,6 +118,31 @@ def train_job(config: ExperimentConfig, *, track: bool | None = None) -> TrainRe
         test_metrics_original=test_original,
         val_metrics_original=val_original,
     )
+
+
+def _calibration_frame(
+    val: pd.DataFrame | None, config: ForecasterConfig
+) -> pd.DataFrame | None:
+    """The validation split, which calibrates the intervals when it holds enough windows.
+
+    It also chose the best epoch, a mild reuse that can make the intervals a little narrow;
+    the test split's coverage, logged with every run, is the check.
+    """
+    if val is None or not config.interval_levels:
+        return None
+    span = config.lookback + config.horizon - 1
+    rows = val.groupby(config.id_col).size() if config.id_col else pd.Series([len(val)])
+    windows = int((rows - span).clip(lower=0).sum())
+    needed = windows_needed(config.interval_levels)
+    if windows < needed:
+        warnings.warn(
+            f"the validation split has {windows} windows, fewer than the {needed} that "
+            f"calibrating interval_levels {config.interval_levels} needs; no intervals this run",
+            UserWarning,
+            stacklevel=3,
+        )
+        return None
+    return val
 
 
 def predict_job(

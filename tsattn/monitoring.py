@@ -3,12 +3,15 @@
 A forecast job that writes to a table keeps every origin's forecasts, so each run can first join
 the matured ones (target time now observed) with the fresh history and score them: MAE, MASE
 (scaled by each series' in-sample one-step naive error up to its origin, so series of different
-sizes weigh alike) and, for quantile models, the coverage of the widest interval. Per origin for
-the job's time series, per (origin, series) for finding the series that went wrong.
+sizes weigh alike) and, for each stored interval, its coverage and mean width: the calibrated
+bounds of the job's `levels` (`coverage_80`, `width_80`), else a quantile model's widest
+band (`coverage`, `width`). Per origin for the job's time series, per (origin, series) for
+finding the series that went wrong.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,43 +39,48 @@ def score_forecasts(
     target: str,
     time_col: str,
     id_col: str | None,
-    quantiles: tuple[float, ...] = (),
+    point: str,
+    intervals: Mapping[str, tuple[str, str]] | None = None,
 ) -> Scores:
     """Score the rows of `forecasts` whose target time `history` has observed.
 
-    `forecasts` is the forecast table (series, time, origin, `target` or its quantile columns);
-    `history` the fresh input frame. Origins with no matured row yet are left out.
+    `forecasts` is the forecast table (series, time, origin, the `point` forecast column and
+    bound columns); `intervals` names each interval's (low, high) columns by the suffix its
+    scores get. `history` is the fresh input frame. Origins with no matured row are left out.
     """
+    intervals = dict(intervals or {})
     actual = _long(history, target, time_col, id_col).rename(columns={"value": "actual"})
     rows = forecasts.assign(
         **{_SERIES: forecasts[id_col] if id_col else "series",
            time_col: pd.to_datetime(forecasts[time_col]),
            ORIGIN_COLUMN: pd.to_datetime(forecasts[ORIGIN_COLUMN])}
     )  # fmt: skip
-    point = f"{target}_q0.5" if quantiles else target
     matured = rows.merge(actual, on=[_SERIES, time_col], how="inner")
     matured = matured.assign(error=(matured[point] - matured["actual"]).abs())
-    if quantiles:
-        low, high = f"{target}_q{min(quantiles):g}", f"{target}_q{max(quantiles):g}"
+    for name, (low, high) in intervals.items():
         inside = (matured["actual"] >= matured[low]) & (matured["actual"] <= matured[high])
-        matured = matured.assign(covered=inside.astype(float))
+        width = matured[high] - matured[low]
+        covered = inside.astype(float)
+        matured = matured.assign(**{f"_covered{name}": covered, f"_width{name}": width})
     matured = matured.merge(_naive_scale(actual, time_col), on=[_SERIES, ORIGIN_COLUMN],
                             how="left")  # fmt: skip
     keys = [ORIGIN_COLUMN, _SERIES]
-    by_series = matured.groupby(keys, sort=True).agg(**_aggregations(quantiles)).reset_index()
+    by_series = matured.groupby(keys, sort=True).agg(**_aggregations(intervals)).reset_index()
     by_series["mase"] = by_series["mae"] / by_series["naive_mae"].replace(0.0, np.nan)
+    interval_scores = [f"{kind}{name}" for name in intervals for kind in ("coverage", "width")]
     per_origin = by_series.groupby(ORIGIN_COLUMN, sort=True).agg(
         series=(_SERIES, "nunique"), mae=("mae", "mean"), mase=("mase", "mean"),
-        **({"coverage": ("coverage", "mean")} if quantiles else {}),
+        **{column: (column, "mean") for column in interval_scores},
     ).reset_index()
     return Scores(per_origin, by_series.drop(columns="naive_mae"))
 
 
-def _aggregations(quantiles: tuple[float, ...]) -> dict[str, tuple[str, str]]:
+def _aggregations(intervals: Mapping[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
     named = {"mae": ("error", "mean"), "steps": ("error", "size"),
              "naive_mae": ("naive_mae", "first")}  # fmt: skip
-    if quantiles:
-        named["coverage"] = ("covered", "mean")
+    for name in intervals:
+        named[f"coverage{name}"] = (f"_covered{name}", "mean")
+        named[f"width{name}"] = (f"_width{name}", "mean")
     return named
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from tsattn.calibration import interval_columns
 from tsattn.data import future_time_grid
 from tsattn.data._timeaxis import to_datetime_index
 from tsattn.inference import NetworkOutputs
@@ -65,8 +66,13 @@ def forecast_frame(
     prep: FramePreprocessor,
     *,
     with_actuals: bool = False,
+    intervals: dict[float, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> pd.DataFrame:
-    """One row per (series, forecast time); with actuals also the origin and observed values."""
+    """One row per (series, forecast time); with actuals also the origin and observed values.
+
+    `intervals` maps a level to its scaled (N, H, C) bounds (`Calibration.bounds`), written as
+    `<target>_lo_<level>` and `<target>_hi_<level>` columns in data units.
+    """
     n_windows, horizon = outputs.prediction.shape[:2]
     origin_times = _user_times(_origin_times(outputs, panel), panel)
     times = _user_times(_target_times(outputs, panel, horizon), panel)  # -> (N, H)
@@ -81,6 +87,11 @@ def forecast_frame(
     flat = values.reshape(n_windows * horizon, -1)  # -> (N*H, C*Q), target-major like the names
     for position, name in enumerate(_value_columns(prep)):
         columns[name] = flat[:, position]
+    for level, (low, high) in (intervals or {}).items():
+        restored = prep.inverse_targets(np.stack([low, high], axis=-1), outputs.series, panel)
+        for channel, name in enumerate(prep.target_names):
+            for side, column in enumerate(interval_columns(name, level)):
+                columns[column] = restored[:, :, channel, side].reshape(-1)
     if with_actuals and outputs.target is not None:
         actual = prep.inverse_targets(outputs.target[..., None], outputs.series, panel)[..., 0]
         for channel, name in enumerate(prep.target_names):

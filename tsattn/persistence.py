@@ -41,6 +41,9 @@ def save_forecaster_state(forecaster: Forecaster, path: Path) -> Path:
         "epochs_trained": forecaster.epochs_trained_,
         "versions": package_versions(),
     }
+    calibration = getattr(forecaster, "calibration_", None)
+    if calibration is not None:  # conformal intervals travel with the model they calibrate
+        state["calibration"] = calibration.state_dict()
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
@@ -89,6 +92,7 @@ def load_forecaster_state(
     network.load_state_dict(weights)
     preprocessor = FramePreprocessor.from_state_dict(state["preprocessor"])
     extras = {key: state[key] for key in ("history", "epochs_trained", "versions")}
+    extras["calibration"] = state.get("calibration")  # None for uncalibrated (and older) models
     params = dict(state["params"])
     params.pop("track", None)  # saved by earlier versions; tracking is no longer a model setting
     return params, network, preprocessor, extras

@@ -25,8 +25,8 @@ def tracked(
         patch.chdir(tmp_path_factory.mktemp("tracked-fit"))
         patch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
         train, val = fit_kit.train_val()
-        with autologged():
-            forecaster = fit_kit.forecaster().fit(train, val_df=val)
+        with autologged():  # calibrated in fit, so the logged model carries its intervals
+            forecaster = fit_kit.forecaster().fit(train, val_df=val, calibration_df=val)
         from mlflow import MlflowClient
 
         run_id = fit_kit.last_run_id()
@@ -131,8 +131,15 @@ def test_pyfunc_predictions_equal_in_memory_forecaster(
     assert model.metadata.get_input_schema() is not None
     assert model.metadata.saved_input_example_info is not None
     history = tracked["val"]
-    expected = tracked["forecaster"].predict(history)
+    forecaster = tracked["forecaster"]
+    # every calibrated level by default, the ones asked for through params, or none
+    expected = forecaster.predict(history, levels=[0.8, 0.95])
+    assert {"OT_lo_80", "OT_hi_95"} <= set(expected.columns)
     pd.testing.assert_frame_equal(model.predict(history), expected)
+    only = model.predict(history, params={"levels": [0.95]})
+    pd.testing.assert_frame_equal(only, forecaster.predict(history, levels=[0.95]))
+    pd.testing.assert_frame_equal(model.predict(history, params={"levels": []}),
+                                  forecaster.predict(history))  # fmt: skip
 
 
 def test_registry_alias_resolves_and_loads(tracked: dict[str, Any], server_env: str) -> None:

@@ -87,6 +87,28 @@ def test_only_one_of_several_workers_failing_a_dead_trial_at_once_succeeds(
         assert study._storage.get_trial(trial_id).state == TrialState.FAIL
 
 
+def _pop_at_the_same_time(url: str, start: Any, results: Any) -> None:
+    study = optuna.load_study(study_name="s", storage=open_storage(url, _SETTINGS))
+    start.wait()
+    trial = study.ask()
+    results.put((trial.number, trial.suggest_float("x", 0.0, 1.0)))
+
+
+def test_an_enqueued_trial_is_run_by_only_one_of_several_workers_starting_at_once(
+    tmp_path: Path,
+) -> None:
+    # Two workers started together used to pop the same enqueued trial: the same trial number
+    # ran twice (two MLflow runs tagged trial 0) and the study held one trial fewer than it ran.
+    for attempt in range(3):
+        url = default_storage_url(tmp_path / str(attempt))
+        study = optuna.create_study(storage=open_storage(url, _SETTINGS), study_name="s")
+        study.enqueue_trial({"x": 0.125})
+        asked = _at_the_same_time(_pop_at_the_same_time, url)
+        assert len({number for number, _ in asked}) == 4, asked
+        assert [x for _, x in asked].count(0.125) == 1, asked
+        assert sorted(t.number for t in study.get_trials()) == [0, 1, 2, 3]
+
+
 def _study(tmp_path: Path) -> optuna.Study:
     storage = open_storage(default_storage_url(tmp_path), _SETTINGS)
     return optuna.create_study(storage=storage, study_name="s", load_if_exists=True)

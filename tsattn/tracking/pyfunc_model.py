@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MODEL_NAME",
     "ForecasterModel",
+    "calibrated_levels",
     "input_example",
     "log_forecaster_model",
     "split_future",
@@ -60,11 +61,20 @@ class ForecasterModel(PythonModel):  # type: ignore[misc]
     ) -> pd.DataFrame:
         """Forecast frame for `model_input` (history, plus future rows if the model needs them).
 
-        MLflow takes the DataFrame hint as "validate with the logged signature", which holds the
-        real column names and types; `Any` here would make it warn on every load.
+        A calibrated model adds the bounds of every calibrated level; `params={"levels": [..]}`
+        picks some (an empty list: none). MLflow takes the DataFrame hint as "validate with the
+        logged signature", which holds the real column names and types; `Any` here would make
+        it warn on every load.
         """
         history, future = split_future(self.forecaster, pd.DataFrame(model_input))
-        return self.forecaster.predict(history, future_df=future)
+        levels = (params or {}).get("levels", calibrated_levels(self.forecaster))
+        return self.forecaster.predict(history, future_df=future, levels=list(levels))
+
+
+def calibrated_levels(forecaster: Forecaster) -> list[float]:
+    """The levels the model's conformal intervals were calibrated for; [] if uncalibrated."""
+    calibration = getattr(forecaster, "calibration_", None)
+    return list(calibration.levels) if calibration is not None else []
 
 
 def split_future(
@@ -126,13 +136,15 @@ def log_forecaster_model(forecaster: Forecaster, frame: pd.DataFrame) -> Any:
         code = _stage_source(Path(tmp) / "code")
         example = input_example(forecaster, frame)
         history, future = split_future(forecaster, example)
-        output = forecaster.predict(history, future_df=future)
+        levels = calibrated_levels(forecaster)
+        output = forecaster.predict(history, future_df=future, levels=levels)
+        params = {"levels": levels} if levels else None
         return mlflow.pyfunc.log_model(
             name=MODEL_NAME,
             python_model=str(Path(__file__).with_name("pyfunc_entry.py")),
             artifacts={_ARTIFACT: str(saved)},
             code_paths=[str(code)],
-            signature=infer_signature(example, output),
+            signature=infer_signature(example, output, params=params),
             input_example=example,
             pip_requirements=_requirements(),
         )

@@ -1,13 +1,13 @@
 """The one place tsattn reaches into Optuna's private API, behind a version check.
 
 Three things need it. A trial must beat the moment it is created, and every creation (also
-through Optuna's caching wrapper) goes through `RDBStorage._create_new_trial`. Failing a dead
-worker's trial must be one conditional UPDATE, which needs Optuna's ORM models
-(`optuna.storages._rdb.models`) and the storage's session factory. And a claim that only one of
-several launchers may win (the best trial's refit, queueing the enqueued configurations) is one
-INSERT of a study system attribute, which the table's unique (study, key) constraint lets only
-one transaction commit; Optuna's own `set_study_system_attr` reads, then writes, so every
-racer "succeeds". None of these is public.
+through Optuna's caching wrapper) goes through `RDBStorage._create_new_trial`. Popping an
+enqueued trial and failing a dead worker's trial must each be one conditional UPDATE, which
+needs Optuna's ORM models (`optuna.storages._rdb.models`) and the storage's session factory.
+And a claim that only one of several launchers may win (the best trial's refit, queueing the
+enqueued configurations) is one INSERT of a study system attribute, which the table's unique
+(study, key) constraint lets only one transaction commit; Optuna's own `set_study_system_attr`
+reads, then writes, so every racer "succeeds". None of these is public.
 They have held still across the tested range, but private code may change in any release, so
 an Optuna outside that range stops tuning with a message naming the range instead of
 corrupting a shared study.
@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -56,8 +57,8 @@ def _major_minor(version: str) -> tuple[int, int] | None:
 
 
 class RecoveringRDBStorage(RDBStorage):
-    """An RDBStorage whose trials beat the moment they start running, and whose FAIL
-    transition is atomic.
+    """An RDBStorage whose trials beat the moment they start running, and whose queue pops and
+    FAIL transitions are atomic.
 
     Optuna creates a trial (RUNNING), samples it, and only then starts its heartbeat thread; a
     worker killed in between would leave a trial that no heartbeat check fails, counted as
@@ -77,49 +78,66 @@ class RecoveringRDBStorage(RDBStorage):
     def set_trial_state_values(
         self, trial_id: int, state: TrialState, values: Sequence[float] | None = None
     ) -> bool:
-        """As Optuna's, but a queued trial beats once it runs, and FAIL is one atomic UPDATE.
+        """As Optuna's, but popping a queued trial and failing a trial are one atomic UPDATE,
+        and a popped trial beats at once.
 
         Optuna reads the state, then writes it; on sqlite, which has no SELECT ... FOR UPDATE,
-        every worker that read RUNNING before the first write would also "succeed", and each
-        success re-queues the dead trial's parameters: one crash, several retries.
+        every worker that read the old state before the first write would also "succeed": two
+        workers starting together both pop the same enqueued trial (two runs of trial 0), and
+        each worker that fails a dead trial re-queues its parameters (one crash, several retries).
         """
-        if state == TrialState.FAIL and values is None:
-            if self._fail_unfinished(trial_id):
+        if values is None and state in _ATOMIC_MOVES:
+            sources, stamp = _ATOMIC_MOVES[state]
+            if self._move(trial_id, sources, state, stamp):
+                if state == TrialState.RUNNING:
+                    self._beat(trial_id)
                 return True
-            # finished already (by another worker), or no such trial: say which
+            # not in a source state: finished or popped already (by another worker), or absent
             self.check_trial_is_updatable(trial_id, self.get_trial(trial_id).state)
             return False
-        changed = bool(super().set_trial_state_values(trial_id, state, values))
-        if changed and state == TrialState.RUNNING:  # popped from the queue by this worker
-            self._beat(trial_id)
-        return changed
+        return bool(super().set_trial_state_values(trial_id, state, values))
 
     def _beat(self, trial_id: int) -> None:
         if self.heartbeat_interval is not None:
             self.record_heartbeat(trial_id)
 
-    def _fail_unfinished(self, trial_id: int) -> bool:
-        """Move the trial to FAIL if it is RUNNING or WAITING; True if this call did it."""
+    def _move(
+        self, trial_id: int, sources: tuple[TrialState, ...], state: TrialState, stamp: str
+    ) -> bool:
+        """Set the trial's state (and its `stamp` time) if it is in `sources`; True if this
+        call did it."""
         from optuna.storages._rdb import models
 
-        session = self.scoped_session()
-        try:
-            claimed = (
-                session.query(models.TrialModel)
-                .filter(models.TrialModel.trial_id == trial_id)
-                .filter(models.TrialModel.state.in_([TrialState.RUNNING, TrialState.WAITING]))
-                .update(
-                    {"state": TrialState.FAIL, "datetime_complete": datetime.now()},
-                    synchronize_session=False,
-                )
+        table = models.TrialModel
+        with _transaction(self) as session:
+            moved = (
+                session.query(table)
+                .filter(table.trial_id == trial_id, table.state.in_(sources))
+                .update({"state": state, stamp: datetime.now()}, synchronize_session=False)
             )
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-        return bool(claimed == 1)
+        return bool(moved == 1)
+
+
+# The transitions that must happen once even when several workers try them at the same moment:
+# target state -> (states it may come from, the time column it stamps).
+_ATOMIC_MOVES: dict[TrialState, tuple[tuple[TrialState, ...], str]] = {
+    TrialState.RUNNING: ((TrialState.WAITING,), "datetime_start"),
+    TrialState.FAIL: ((TrialState.RUNNING, TrialState.WAITING), "datetime_complete"),
+}
+
+
+@contextmanager
+def _transaction(storage: RDBStorage) -> Iterator[Any]:
+    """A session committed on success, rolled back on any error, closed either way."""
+    session = storage.scoped_session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 def rdb_storage(study: optuna.Study) -> RDBStorage | None:
@@ -140,20 +158,16 @@ def claim(study: optuna.Study, key: str, value: Any) -> Any | None:
     storage = rdb_storage(study)
     if storage is None:
         return None
-    session = storage.scoped_session()
     try:
-        session.add(
-            models.StudySystemAttributeModel(
-                study_id=study._study_id, key=key, value_json=json.dumps(value)
+        with _transaction(storage) as session:
+            session.add(
+                models.StudySystemAttributeModel(
+                    study_id=study._study_id, key=key, value_json=json.dumps(value)
+                )
             )
-        )
-        session.commit()
         return None
     except sqlalchemy.exc.IntegrityError:
-        session.rollback()
-    finally:
-        session.close()
-    return study._storage.get_study_system_attrs(study._study_id).get(key)
+        return study._storage.get_study_system_attrs(study._study_id).get(key)
 
 
 def reclaim(study: optuna.Study, key: str, old: Any, new: Any) -> bool:
@@ -164,18 +178,11 @@ def reclaim(study: optuna.Study, key: str, old: Any, new: Any) -> bool:
     if storage is None:
         return True
     table = models.StudySystemAttributeModel
-    session = storage.scoped_session()
-    try:
+    with _transaction(storage) as session:
         changed = (
             session.query(table)
             .filter(table.study_id == study._study_id, table.key == key)
             .filter(table.value_json == json.dumps(old))
             .update({"value_json": json.dumps(new)}, synchronize_session=False)
         )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
     return bool(changed == 1)
