@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from tsattn.calibration import interval_columns, level_label
+from tsattn.data._timeaxis import time_values
 from tsattn.forecaster import Forecaster
 from tsattn.io import read_frame, write_frame
 from tsattn.job_spec import ForecastJobSpec, FrameSource
@@ -82,7 +83,7 @@ def with_origins(forecaster: Forecaster, history: pd.DataFrame, forecast: pd.Dat
     """`forecast` with each series' forecast origin: the last time observed in `history`."""
     time_col, id_col = forecaster.time_col, forecaster.id_col
     times = pd.Series(
-        pd.to_datetime(history[time_col] if time_col else history.index), index=history.index
+        time_values(history[time_col] if time_col else history.index), index=history.index
     )
     if id_col:
         last = times.groupby(history[id_col]).max()
@@ -112,7 +113,7 @@ def _score_earlier(spec: ForecastJobSpec, forecaster: Forecaster, history: pd.Da
     sink = spec.output
     assert sink.table is not None and sink.url is not None  # monitoring requires a table
     time_col = forecaster.preprocessor_.time_name
-    first = pd.to_datetime(history[time_col] if time_col in history else history.index).min()
+    first = time_values(history[time_col] if time_col in history else history.index).min()
     stored = read_forecast_table(sink.url, sink.table, since=first, schema=sink.db_schema)
     if stored is None or stored.empty:
         return None
@@ -150,8 +151,12 @@ def _log_monitoring(scores: Scores, drift: str | None) -> None:
     run = mlflow.active_run()
     assert run is not None  # called inside the job's run
     points = []
+    now = int(time.time() * 1000)
     for step, row in enumerate(scores.per_origin.to_dict("records")):
-        stamp = int(pd.Timestamp(row.pop(ORIGIN_COLUMN)).timestamp() * 1000)
+        origin = row.pop(ORIGIN_COLUMN)
+        # on the job's calendar; integer time steps have none, so they get the run's time
+        integer = pd.api.types.is_integer(origin)
+        stamp = now if integer else int(pd.Timestamp(origin).timestamp() * 1000)
         points += [Metric(f"monitor_{name}", float(value), stamp, step)
                    for name, value in row.items() if pd.notna(value)]
     mlflow.MlflowClient().log_batch(run.info.run_id, metrics=points)

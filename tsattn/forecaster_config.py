@@ -50,7 +50,8 @@ class ForecasterConfig(Strict):
     target: Annotated[Names, NotTunable("it defines what is forecast")] = Field(
         min_length=1, description="Column(s) to forecast: one name or a list.")
     time_col: Annotated[str | None, _COLUMN] = Field(
-        None, description="Column of timestamps; None uses the frame's index.")
+        None, description="Column of timestamps or integer time steps; None uses the frame's "
+        "index (a DatetimeIndex, or a RangeIndex / integer index for steps).")
     id_col: Annotated[str | None, _COLUMN] = Field(
         None, description="Column naming the series of a long panel; None for one wide series.")
     past_covariates: Annotated[Names, _COLUMNS] = Field(
@@ -65,8 +66,9 @@ class ForecasterConfig(Strict):
         "'auto' for those that vary at the data's frequency and repeat in the training span, or "
         "'none'. Off by default: the lookback already shows the short cycles, and calendar inputs "
         "cost accuracy in every case measured (benchmarks/README.md, 'Defaults').")
-    freq: Annotated[str | None, NotTunable("it describes the data")] = Field(
-        None, description="Pandas frequency of the timestamps; None infers it from train_df.")
+    freq: Annotated[str | int | None, NotTunable("it describes the data")] = Field(
+        None, description="Pandas frequency of the timestamps ('h', 'D'), or the step of an "
+        "integer time axis (1); None infers it from train_df.")
     fill_missing: Literal["raise", "ffill", "interpolate"] = Field(
         "raise", description="NaN/inf in the data raise, or are filled forward or interpolated.")
     constant_columns: Literal["raise", "keep"] = Field(

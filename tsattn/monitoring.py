@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tsattn.data._timeaxis import time_values
 from tsattn.sql_io import ORIGIN_COLUMN
 
 __all__ = ["Scores", "score_forecasts"]
@@ -52,8 +53,8 @@ def score_forecasts(
     actual = _long(history, target, time_col, id_col).rename(columns={"value": "actual"})
     rows = forecasts.assign(
         **{_SERIES: forecasts[id_col] if id_col else "series",
-           time_col: pd.to_datetime(forecasts[time_col]),
-           ORIGIN_COLUMN: pd.to_datetime(forecasts[ORIGIN_COLUMN])}
+           time_col: time_values(forecasts[time_col]),
+           ORIGIN_COLUMN: time_values(forecasts[ORIGIN_COLUMN])}
     )  # fmt: skip
     matured = rows.merge(actual, on=[_SERIES, time_col], how="inner")
     matured = matured.assign(error=(matured[point] - matured["actual"]).abs())
@@ -85,7 +86,7 @@ def _aggregations(intervals: Mapping[str, tuple[str, str]]) -> dict[str, tuple[s
 
 
 def _long(frame: pd.DataFrame, target: str, time_col: str, id_col: str | None) -> pd.DataFrame:
-    times = pd.to_datetime(frame[time_col] if time_col in frame else frame.index)
+    times = time_values(frame[time_col] if time_col in frame else frame.index)
     return pd.DataFrame({
         _SERIES: frame[id_col].to_numpy() if id_col else "series",
         time_col: np.asarray(times), "value": frame[target].to_numpy(dtype=float),

@@ -9,19 +9,24 @@ import pandas as pd
 
 from tsattn.calibration import interval_columns
 from tsattn.data import future_time_grid
-from tsattn.data._timeaxis import to_datetime_index
+from tsattn.data._timeaxis import to_time_index
 from tsattn.inference import NetworkOutputs
 
 if TYPE_CHECKING:
     from tsattn.data.panel import Panel
     from tsattn.preprocess import FramePreprocessor
 
-__all__ = ["forecast_frame", "input_attention_frame", "temporal_attention_frame"]
+__all__ = [
+    "backtest_columns",
+    "forecast_frame",
+    "input_attention_frame",
+    "temporal_attention_frame",
+]
 
 
 def _user_times(ns: np.ndarray, panel: Panel) -> np.ndarray:
     """Panel times (UTC instants when tz-aware) shown in the user's zone, keeping the shape."""
-    flat = to_datetime_index(np.asarray(ns).astype("M8[ns]").astype(np.int64).ravel(), panel.tz)
+    flat = to_time_index(np.asarray(ns).astype("M8[ns]").astype(np.int64).ravel(), panel.tz)
     return np.asarray(flat).reshape(np.shape(ns))
 
 
@@ -54,6 +59,16 @@ def _series_column(prep: FramePreprocessor) -> str:
     return name if name is not None and name not in _ATTENTION_COLUMNS else "series"
 
 
+def backtest_columns(prep: FramePreprocessor) -> tuple[str, str]:
+    """Names of a backtest's origin and horizon-step columns: "origin" and "step", unless the
+    user's time or id column already has one of those names (an integer axis is often "step"),
+    then "forecast_origin" and "forecast_step"."""
+    taken = {prep.time_name, prep.id_name, *prep.target_names}
+    if taken & {"origin", "step"}:
+        return "forecast_origin", "forecast_step"
+    return "origin", "step"
+
+
 def _value_columns(prep: FramePreprocessor) -> list[str]:
     if not prep.quantiles:
         return list(prep.target_names)
@@ -68,7 +83,8 @@ def forecast_frame(
     with_actuals: bool = False,
     intervals: dict[float, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> pd.DataFrame:
-    """One row per (series, forecast time); with actuals also the origin and observed values.
+    """One row per (series, forecast time); with actuals also the origin, the step (named by
+    `backtest_columns`) and observed values.
 
     `intervals` maps a level to its scaled (N, H, C) bounds (`Calibration.bounds`), written as
     `<target>_lo_<level>` and `<target>_hi_<level>` columns in data units.
@@ -81,8 +97,9 @@ def forecast_frame(
     if prep.id_name is not None:
         columns[prep.id_name] = np.repeat(_series_labels(outputs, panel), horizon)
     if with_actuals:
-        columns["origin"] = np.repeat(origin_times, horizon)
-        columns["step"] = np.tile(np.arange(1, horizon + 1), n_windows)
+        origin_name, step_name = backtest_columns(prep)
+        columns[origin_name] = np.repeat(origin_times, horizon)
+        columns[step_name] = np.tile(np.arange(1, horizon + 1), n_windows)
     columns[prep.time_name] = times.reshape(-1)
     flat = values.reshape(n_windows * horizon, -1)  # -> (N*H, C*Q), target-major like the names
     for position, name in enumerate(_value_columns(prep)):

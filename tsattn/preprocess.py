@@ -22,6 +22,7 @@ from tsattn.data import (
     resolve_calendar_features,
     validate_frame,
 )
+from tsattn.data._timeaxis import INTEGER_AXIS, describe_axis
 from tsattn.errors import DataValidationError
 from tsattn.nn import NetworkConfig
 
@@ -55,7 +56,9 @@ class FramePreprocessor:
         self.tz = validated.tz
         times = validated.time_ns()
         span = int(times.max() - times.min()) if times.size else 0
-        self.calendar = resolve_calendar_features(validated.freq, requested, span_ns=span)
+        self.calendar = resolve_calendar_features(
+            validated.freq, requested, span_ns=span, tz=validated.tz
+        )
         panel = build_panel(validated, self.calendar)
         self.feature_names = panel.columns
         self.scaler = PanelScaler(s["scaling"]).fit(panel)
@@ -68,6 +71,7 @@ class FramePreprocessor:
         """
         s = self.settings
         min_length = s["lookback"] + (0 if for_prediction else s["horizon"])
+        self._check_axis_kind(df, role)
         validated = self._validate(df, role, self.freq, min_length)
         if validated.tz != self.tz:
             raise DataValidationError(
@@ -76,7 +80,26 @@ class FramePreprocessor:
             )
         return self.scaler.transform(build_panel(validated, self.calendar))
 
-    def _validate(self, df: pd.DataFrame, role: str, freq: str | None, min_length: int) -> Any:
+    def _check_axis_kind(self, df: pd.DataFrame, role: str) -> None:
+        """Integer steps where the model learned timestamps (or the reverse) fail here, before
+        a frequency check would report them as gaps."""
+        if not isinstance(df, pd.DataFrame):
+            return  # _validate says what it must be
+        time_col = self.settings["time_col"]
+        times = df[time_col] if time_col in df else df.index if time_col is None else None
+        if times is None:
+            return  # _validate names the missing column
+        integer = pd.api.types.is_integer_dtype(times.dtype)
+        if integer != (self.tz == INTEGER_AXIS):
+            raise DataValidationError(
+                f"{role}: the time axis holds {'integer time steps' if integer else 'timestamps'}"
+                f" but the model was trained on {describe_axis(self.tz)}; give {role} the same "
+                "kind of time axis as train_df"
+            )
+
+    def _validate(
+        self, df: pd.DataFrame, role: str, freq: str | int | None, min_length: int
+    ) -> Any:
         if not isinstance(df, pd.DataFrame):
             raise DataValidationError(f"{role} must be a pandas DataFrame, got {type(df).__name__}")
         s = self.settings

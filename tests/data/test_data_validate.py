@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tsattn.data._timeaxis import INTEGER_AXIS
 from tsattn.data import WIDE_SERIES_ID, validate_frame
 from tsattn.errors import DataValidationError
 
@@ -250,7 +251,12 @@ REFUSALS: list[tuple[str, Mutation, dict[str, object], str]] = [
         {},
         "time column 'time' is not datetime-parseable (first bad value 'banana' at row 3)",
     ),
-    ("numeric time", lambda df: df.assign(time=np.arange(len(df))), {}, "holds numbers (int64)"),
+    (
+        "float time",
+        lambda df: df.assign(time=np.arange(len(df)) * 1.5),
+        {},
+        "time column 'time' holds float64 numbers, neither timestamps nor integer steps",
+    ),
     (
         "missing time",
         _set("time", 4, pd.NaT),
@@ -281,10 +287,12 @@ def test_bad_input_raises_naming_the_culprit(
         _validate(df, **overrides)
 
 
-def test_wide_frame_without_datetime_index_asks_for_time_col() -> None:
-    df = pd.DataFrame({"y": np.arange(5.0)})
-    with pytest.raises(DataValidationError, match=r"index \(time_col=None\) holds numbers"):
-        validate_frame(df, target=["y"])
+def test_a_range_index_is_an_integer_time_axis_and_a_float_index_is_refused() -> None:
+    validated = validate_frame(pd.DataFrame({"y": np.arange(5.0)}), target=["y"])
+    assert validated.tz == INTEGER_AXIS and validated.time_ns().tolist() == [0, 1, 2, 3, 4]
+    floats = pd.DataFrame({"y": np.arange(5.0)}, index=np.arange(5) / 2)
+    with pytest.raises(DataValidationError, match=r"index \(time_col=None\) holds float64"):
+        validate_frame(floats, target=["y"])
 
 
 def test_single_row_series_cannot_infer_a_frequency() -> None:

@@ -1,8 +1,15 @@
-"""The time axis as int64 nanoseconds: parsing, time zones, frequency inference and gap finding.
+"""The time axis as int64: parsing, time zones, frequency inference and gap finding.
 
-Every check runs on int64 arrays (UTC instants for tz-aware input, wall time for naive input) so a
-2,000,000-row panel is checked with a handful of vectorized passes. Calendar offsets (month starts,
-business days, calendar days in a time zone) go through pandas' vectorized offset arithmetic.
+Every check runs on int64 arrays (nanoseconds: UTC instants for tz-aware input, wall time for
+naive input) so a 2,000,000-row panel is checked with a handful of vectorized passes. Calendar
+offsets (month starts, business days, calendar days in a time zone) go through pandas'
+vectorized offset arithmetic.
+
+An integer time axis (an integer column or a RangeIndex: M4, competition data, warehouse tables
+without dates) rides on the same arrays: each integer is one "nanosecond", its step a `Nano`
+offset, and the axis kind travels where the zone does, as `tz == INTEGER_AXIS`, so every later
+stage (panels, windows, future grids, outputs, saved models) handles it without a second path.
+Only the edges differ: parsing, showing times to the user, and calendar features (there are none).
 """
 
 from __future__ import annotations
@@ -16,9 +23,12 @@ from tsattn.errors import DataValidationError
 
 NS_PER_DAY = 86_400 * 10**9
 NAT = np.iinfo(np.int64).min
+INTEGER_AXIS = "integer"  # the `tz` of an integer time axis: steps, not instants
 
 __all__ = [
+    "INTEGER_AXIS",
     "advance",
+    "describe_axis",
     "find_irregular",
     "fixed_step_ns",
     "format_time",
@@ -26,16 +36,27 @@ __all__ = [
     "nominal_step_ns",
     "parse_freq",
     "parse_times",
-    "to_datetime_index",
+    "step_name",
+    "time_values",
+    "to_time_index",
 ]
 
 
 def parse_times(values: pd.Series | pd.Index, name: str) -> tuple[np.ndarray, str | None]:
-    """Return `(ns, tz)`: int64 nanoseconds (UTC when tz-aware) and the zone name, or raise.
+    """Return `(ns, tz)`: int64 nanoseconds (UTC when tz-aware) and the zone name, or raise;
+    integers come back as they are, with `tz = INTEGER_AXIS`.
 
     `name` describes where the times live (e.g. "time column 'date'") for the error messages.
     """
     dtype = values.dtype
+    if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        missing = np.asarray(pd.isna(values))
+        if missing.any():
+            row = int(np.argmax(missing))
+            raise DataValidationError(
+                f"{name} has a missing time step at row {row}; drop that row or fill its step."
+            )
+        return np.asarray(values, dtype=np.int64), INTEGER_AXIS
     if isinstance(dtype, pd.DatetimeTZDtype):
         index = pd.DatetimeIndex(values).tz_convert("UTC").tz_localize(None)
         return _to_ns(index, name), str(dtype.tz)
@@ -44,8 +65,9 @@ def parse_times(values: pd.Series | pd.Index, name: str) -> tuple[np.ndarray, st
     if pd.api.types.is_numeric_dtype(dtype):
         # pandas would read numbers as nanoseconds since 1970, which is never what was meant.
         raise DataValidationError(
-            f"{name} holds numbers ({dtype}), not timestamps; convert it first, e.g. "
-            "pd.to_datetime(col, unit='s') for epoch seconds."
+            f"{name} holds {dtype} numbers, neither timestamps nor integer steps; convert it "
+            "first: .astype('int64') for steps 0, 1, 2, ..., or pd.to_datetime(col, unit='s') "
+            "for epoch seconds."
         )
     try:
         parsed = pd.DatetimeIndex(pd.to_datetime(values))
@@ -94,19 +116,46 @@ def _unparseable(values: pd.Series | pd.Index, name: str, err: Exception) -> Dat
     )
 
 
-def to_datetime_index(ns: np.ndarray, tz: str | None) -> pd.DatetimeIndex:
-    """Turn int64 nanoseconds back into a DatetimeIndex shown in the user's zone."""
+def to_time_index(ns: np.ndarray, tz: str | None) -> pd.Index:
+    """Turn int64 times back into what the user gave: a DatetimeIndex in the user's zone, or
+    an integer Index for an integer axis."""
+    if tz == INTEGER_AXIS:
+        return pd.Index(np.asarray(ns, dtype=np.int64))
     index = pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).view("M8[ns]"))
     return index if tz is None else index.tz_localize("UTC").tz_convert(tz)
 
 
+def time_values(values: pd.Series | pd.Index) -> pd.Series | pd.Index:
+    """A time column as comparable values: integer steps unchanged, anything else parsed as
+    datetimes (for joins and filters on a job's tables, which may hold either)."""
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return values
+    return pd.to_datetime(values)
+
+
 def format_time(ns: int, tz: str | None) -> str:
-    """One timestamp as the user would write it, for error messages."""
-    return str(to_datetime_index(np.array([ns]), tz)[0])
+    """One timestamp (or integer step) as the user would write it, for error messages."""
+    return str(to_time_index(np.array([ns]), tz)[0])
 
 
-def parse_freq(freq: str) -> BaseOffset:
-    """A pandas frequency string as an offset, or an error that shows valid examples."""
+def describe_axis(tz: str | None) -> str:
+    """What kind of time axis `tz` stands for, for messages about mismatched frames."""
+    if tz == INTEGER_AXIS:
+        return "integer time steps"
+    return "tz-naive timestamps" if tz is None else f"timestamps in time zone {tz}"
+
+
+def parse_freq(freq: str | int, tz: str | None = None) -> BaseOffset:
+    """A pandas frequency string (or, on an integer axis, a step such as 1 or "5") as an
+    offset, or an error that shows valid examples."""
+    if tz == INTEGER_AXIS:
+        step = _integer_step(freq)
+        if step is None:
+            raise DataValidationError(
+                f"freq={freq!r} is not a step of an integer time axis; use a positive integer "
+                "such as 1 (or None to infer it)."
+            )
+        return to_offset(pd.Timedelta(step, unit="ns"))
     try:
         return to_offset(freq)
     except (ValueError, TypeError) as err:
@@ -114,6 +163,18 @@ def parse_freq(freq: str) -> BaseOffset:
             f"freq={freq!r} is not a pandas frequency; use e.g. 'h', '15min', 'D', 'B', 'W-SUN' or "
             "'MS'."
         ) from err
+
+
+def _integer_step(freq: str | int) -> int | None:
+    """The step of an integer axis from 5, "5" or its stored form ("5ns"); None if not one."""
+    text = str(freq).strip()
+    digits = text.removesuffix("ns").removesuffix("N") or "1"
+    return int(digits) if digits.isdigit() and int(digits) > 0 else None
+
+
+def step_name(offset: BaseOffset, tz: str | None) -> str:
+    """The frequency as the user would write it: 'h', 'MS', or a step of 1 on an integer axis."""
+    return f"step {int(offset.nanos)}" if tz == INTEGER_AXIS else repr(offset.freqstr)
 
 
 def fixed_step_ns(offset: BaseOffset, tz: str | None) -> int | None:
@@ -137,7 +198,7 @@ def advance(ns: np.ndarray, offset: BaseOffset, tz: str | None, n: int = 1) -> n
     step = fixed_step_ns(offset, tz)
     if step is not None:
         return ns + n * step
-    moved = to_datetime_index(ns, tz) + n * offset
+    moved = to_time_index(ns, tz) + n * offset
     if tz is not None:
         moved = moved.tz_convert("UTC").tz_localize(None)
     return moved.as_unit("ns").asi8

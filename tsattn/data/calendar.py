@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 
 from tsattn.data._timeaxis import (
+    INTEGER_AXIS,
     NS_PER_DAY,
     advance,
     nominal_step_ns,
     parse_freq,
-    to_datetime_index,
+    to_time_index,
 )
 from tsattn.errors import DataValidationError
 
@@ -63,7 +64,10 @@ AUTO_MIN_CYCLES = 2
 
 
 def resolve_calendar_features(
-    freq: str, requested: Literal["auto"] | Sequence[str] | None, span_ns: int | None = None
+    freq: str,
+    requested: Literal["auto"] | Sequence[str] | None,
+    span_ns: int | None = None,
+    tz: str | None = None,
 ) -> list[str]:
     """The calendar features to use: "auto" picks those that vary at `freq`; None means none.
 
@@ -79,6 +83,13 @@ def resolve_calendar_features(
     """
     if requested is None:
         return []
+    if tz == INTEGER_AXIS:  # steps carry no hour, weekday or month
+        if requested == "auto" or not list(requested):
+            return []
+        raise DataValidationError(
+            f"calendar features {list(requested)} need timestamps, but the time axis is integer "
+            "steps; drop calendar_features, or give the frame real timestamps."
+        )
     if isinstance(requested, str):
         if requested != "auto":
             raise DataValidationError(
@@ -202,7 +213,7 @@ def future_time_grid(
     """
     if isinstance(horizon, bool) or horizon < 1:
         raise DataValidationError(f"horizon must be a positive int, but got {horizon=}.")
-    offset = parse_freq(freq)
+    offset = parse_freq(freq, tz)
     ns = np.asarray(last_times).astype("M8[ns]").astype(np.int64)
     grid = np.empty((ns.size, horizon), dtype=np.int64)
     for h in range(horizon):
@@ -211,12 +222,16 @@ def future_time_grid(
     return grid.view("M8[ns]")
 
 
-def future_times(last_time: pd.Timestamp | str, freq: str, horizon: int) -> pd.DatetimeIndex:
-    """The `horizon` timestamps after `last_time` at `freq`, in `last_time`'s zone."""
+def future_times(last_time: pd.Timestamp | str | int, freq: str | int, horizon: int) -> pd.Index:
+    """The `horizon` timestamps after `last_time` at `freq`, in `last_time`'s zone; on an
+    integer axis (an int `last_time`) the next `horizon` steps of size `freq`."""
+    if isinstance(last_time, int | np.integer) and not isinstance(last_time, bool):
+        step = int(parse_freq(freq, INTEGER_AXIS).nanos)
+        return pd.Index(int(last_time) + step * np.arange(1, horizon + 1, dtype=np.int64))
     stamp = pd.Timestamp(last_time)
     tz = None if stamp.tz is None else str(stamp.tz)
     start = stamp if tz is None else stamp.tz_convert("UTC").tz_localize(None)
     grid = future_time_grid(
-        np.array([start.as_unit("ns").value], dtype="M8[ns]"), freq, horizon, tz
+        np.array([start.as_unit("ns").value], dtype="M8[ns]"), str(freq), horizon, tz
     )
-    return to_datetime_index(grid[0].astype(np.int64), tz)
+    return to_time_index(grid[0].astype(np.int64), tz)

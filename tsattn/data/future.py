@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tsattn.data._timeaxis import format_time, parse_times, to_datetime_index
+from tsattn.data._timeaxis import describe_axis, format_time, parse_times, to_time_index
 from tsattn.data.calendar import calendar_features, future_time_grid
 from tsattn.data.panel import Panel
 from tsattn.data.validate import WIDE_SERIES_ID
@@ -45,7 +45,7 @@ def future_known_features(
         _check_finite(x, panel, grid)
         out[:, :, :n_future] = x
     if panel.n_calendar:
-        stamps = to_datetime_index(grid.ravel().astype(np.int64), panel.tz)
+        stamps = to_time_index(grid.ravel().astype(np.int64), panel.tz)
         out[:, :, n_future:] = calendar_features(stamps, panel.calendar).reshape(
             panel.n_series, horizon, panel.n_calendar
         )
@@ -90,7 +90,8 @@ def future_covariates_array(
     ns, tz = parse_times(df[time_col] if time_col else df.index, where)
     if tz != panel.tz:
         raise DataValidationError(
-            f"{where} has time zone {tz} but the training data had {panel.tz}; use the same zone."
+            f"{where} has {describe_axis(tz)} but the training data had "
+            f"{describe_axis(panel.tz)}; give it the same kind of times."
         )
     ids = df[id_col].to_numpy(dtype=object) if id_col else np.full(len(df), WIDE_SERIES_ID, object)
     have = pd.MultiIndex.from_arrays([ids, ns])

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from tsattn.data._timeaxis import to_datetime_index
+from tsattn.data._timeaxis import to_time_index
 from tsattn.data.calendar import calendar_column_names, calendar_features, resolve_calendar_features
 from tsattn.data.validate import ValidatedFrame
 from tsattn.errors import DataValidationError
@@ -166,7 +166,7 @@ class Panel:
     def time_index(self, rows: np.ndarray | None = None) -> pd.DatetimeIndex:
         """Timestamps of `rows` (all rows when None) in the user's zone."""
         times = self.times if rows is None else self.times[rows]
-        return to_datetime_index(times.astype(np.int64), self.tz)
+        return to_time_index(times.astype(np.int64), self.tz)
 
     def with_values(self, values: np.ndarray) -> Panel:
         """The same panel over a new (N, V) buffer, e.g. scaled values."""
@@ -180,7 +180,7 @@ def build_panel(
 
     `calendar` is a list of feature names (see `CALENDAR_FEATURES`), "auto" or None.
     """
-    features = resolve_calendar_features(validated.freq, calendar)
+    features = resolve_calendar_features(validated.freq, calendar, tz=validated.tz)
     frame, columns = validated.frame, validated.value_columns
     ns = validated.time_ns()
     scaled = len(columns)
@@ -188,7 +188,7 @@ def build_panel(
     for j, col in enumerate(columns):
         values[:, j] = frame[col].to_numpy()
     if features:
-        calendar_features(to_datetime_index(ns, validated.tz), features, out=values[:, scaled:])
+        calendar_features(to_time_index(ns, validated.tz), features, out=values[:, scaled:])
     return Panel(
         values=values,
         offsets=validated.offsets,

@@ -14,7 +14,7 @@ from typing import NamedTuple, TypeAlias
 import numpy as np
 import pandas as pd
 
-from tsattn.data._timeaxis import parse_times
+from tsattn.data._timeaxis import INTEGER_AXIS, parse_times
 from tsattn.errors import DataValidationError
 
 __all__ = ["Cutoff", "TemporalSplit", "temporal_split"]
@@ -125,6 +125,11 @@ def _end(name: str, cutoff: Cutoff, base: np.ndarray, axis: _Axis) -> np.ndarray
 
 def _rows_before(name: str, cutoff: Cutoff, axis: _Axis) -> np.ndarray:
     """(S,) rows of each series strictly before the timestamp `cutoff`."""
+    if axis.tz == INTEGER_AXIS:
+        raise DataValidationError(
+            f"{name}={cutoff!r}: the frame's time axis is integer steps, so give the cutoff as a "
+            "row count (int) or a fraction of each series (float)."
+        )
     try:
         stamp = pd.Timestamp(cutoff)
     except (ValueError, TypeError) as err:

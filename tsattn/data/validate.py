@@ -18,13 +18,15 @@ from pandas.tseries.offsets import BaseOffset
 from tsattn.data._missing import FillMissing
 from tsattn.data._missing import fill_missing as fill_nan
 from tsattn.data._timeaxis import (
+    INTEGER_AXIS,
     advance,
     find_irregular,
     format_time,
     infer_offset,
     parse_freq,
     parse_times,
-    to_datetime_index,
+    step_name,
+    to_time_index,
 )
 from tsattn.errors import DataValidationError
 
@@ -44,10 +46,11 @@ class ValidatedFrame:
         frame: columns `id`, `time`, then target + past + future covariates (float64), RangeIndex.
             Wide input becomes one series whose id is `WIDE_SERIES_ID` ("series"), so every later
             stage handles wide and long input alike. `time` is datetime64[ns] (tz-aware if the
-            input was).
+            input was; int64 steps on an integer axis).
         target, past_covariates, future_covariates: value column names, in frame order.
-        freq: a pandas frequency string `pd.date_range(freq=...)` accepts ("h", "15min", "MS").
-        tz: the time zone of tz-aware input, else None.
+        freq: a pandas frequency string `pd.date_range(freq=...)` accepts ("h", "15min", "MS"),
+            or the step of an integer axis ("1").
+        tz: the time zone of tz-aware input, `INTEGER_AXIS` for integer steps, else None.
         series_ids: (S,) the series ids in frame order (sorted ascending).
         lengths: (S,) int64 rows per series.
     """
@@ -72,7 +75,10 @@ class ValidatedFrame:
         return np.concatenate([[0], np.cumsum(self.lengths)]).astype(np.int64)
 
     def time_ns(self) -> np.ndarray:
-        """(N,) int64 nanoseconds of the `time` column (UTC instants when tz-aware)."""
+        """(N,) int64 nanoseconds of the `time` column (UTC instants when tz-aware; the steps
+        themselves on an integer axis)."""
+        if self.tz == INTEGER_AXIS:
+            return self.frame[TIME].to_numpy(dtype=np.int64)
         times = pd.DatetimeIndex(self.frame[TIME])
         if self.tz is not None:
             times = times.tz_convert("UTC").tz_localize(None)
@@ -87,7 +93,7 @@ def validate_frame(
     id_col: str | None = None,
     past_covariates: Sequence[str] = (),
     future_covariates: Sequence[str] = (),
-    freq: str | None = None,
+    freq: str | int | None = None,
     fill_missing: FillMissing = "raise",
     constant_columns: ConstantColumns = "raise",
     min_length: int | None = None,
@@ -127,10 +133,11 @@ def validate_frame(
     if min_length is not None:
         _check_min_length(lengths, series_ids, min_length)
     frame = pd.DataFrame(values, columns=pd.Index(columns), copy=False)
-    frame.insert(0, TIME, to_datetime_index(ns, tz))
+    frame.insert(0, TIME, to_time_index(ns, tz))
     frame.insert(0, ID, uniques.take(codes) if id_col else WIDE_SERIES_ID)  # the ids' own dtype
     roles = (tuple(target), tuple(past_covariates), tuple(future_covariates))
-    return ValidatedFrame(frame, *roles, offset.freqstr, tz, series_ids, lengths)
+    freq_name = str(offset.nanos) if tz == INTEGER_AXIS else offset.freqstr  # "2": a step of 2
+    return ValidatedFrame(frame, *roles, freq_name, tz, series_ids, lengths)
 
 
 def _check_arguments(
@@ -298,12 +305,12 @@ def _check_frequency(
     ns: np.ndarray,
     same: np.ndarray,
     tz: str | None,
-    freq: str | None,
+    freq: str | int | None,
     describe: Describe,
     where: str,
 ) -> BaseOffset:
     """The frame's offset (given or inferred); raise at the first gap or off-grid step."""
-    offset = parse_freq(freq) if freq is not None else infer_offset(ns, same, tz, where)
+    offset = parse_freq(freq, tz) if freq is not None else infer_offset(ns, same, tz, where)
     row = find_irregular(ns, same, offset, tz)
     if row is None:
         return offset
@@ -311,6 +318,12 @@ def _check_frequency(
     actual = int(ns[row + 1])
     kind = "a gap" if actual > expected else "irregular spacing"
     source = "given" if freq is not None else "inferred from the most common step"
+    if tz == INTEGER_AXIS:
+        raise DataValidationError(
+            f"{kind} {describe(row)}: the next time step is {actual} but {step_name(offset, tz)} "
+            f"({source}) expects {expected}. Reindex each series onto consecutive steps (then "
+            "fill) or pass the right freq= (the step, e.g. 1)."
+        )
     dst = (
         " Daily data in a DST zone may need naive local dates (.dt.tz_localize(None))."
         if tz

@@ -111,7 +111,9 @@ def _history(
     time_col, id_col = forecaster.time_col, forecaster.id_col
     if time_col is None or target not in frame:
         return None
-    times = pd.to_datetime(frame[time_col], errors="coerce")
+    column = frame[time_col]
+    integer = pd.api.types.is_integer_dtype(column.dtype)  # an integer time axis stays steps
+    times = column if integer else pd.to_datetime(column, errors="coerce")
     if id_col:
         series = frame[id_col]
     elif len(series_labels) == 1:
