@@ -32,6 +32,8 @@ def network_params(*, lookback: int, horizon: int, **params: Any) -> dict[str, A
 
 def network(**fields: Any) -> NetworkConfig:
     """A NetworkConfig from the shapes (`n_features`, `n_targets`, `n_future`, `lookback`,
-    `horizon`) and any hyperparameters to set."""
+    `horizon`; no static covariates unless `n_static` / `static_cardinalities` are given) and
+    any hyperparameters to set."""
+    fields = {"n_static": 0, "static_cardinalities": (), **fields}
     shapes = {name: fields.pop(name) for name in SHAPE_FIELDS}
     return NetworkConfig(**shapes, **network_params(**fields))

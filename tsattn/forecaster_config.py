@@ -56,6 +56,10 @@ class ForecasterConfig(Strict):
         None, description="Column naming the series of a long panel; None for one wide series.")
     past_covariates: Annotated[Names, _COLUMNS] = Field(
         default_factory=list, description="Input columns observed up to the forecast origin.")
+    static_covariates: Annotated[Names, _COLUMNS] = Field(
+        default_factory=list, description="Columns holding one value per series (a store's size, "
+        "its region): numeric ones are z-scored across series, others embedded as categories; "
+        "they set the encoder's initial state.")
     future_covariates: Annotated[Names, _COLUMNS] = Field(
         default_factory=list,
         description="Input columns known over the horizon too; `predict` takes their values as "
@@ -246,12 +250,13 @@ class ForecasterConfig(Strict):
 
     @model_validator(mode="after")
     def _columns_used_once(self) -> ForecasterConfig:
-        names = [*self.target, *self.past_covariates, *self.future_covariates]
+        names = [*self.target, *self.past_covariates, *self.future_covariates,
+                 *self.static_covariates]  # fmt: skip
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise ValueError(
-                f"columns {repeated} appear more than once across target, past_covariates and "
-                "future_covariates; list each column in one role only"
+                f"columns {repeated} appear more than once across target, past_covariates, "
+                "future_covariates and static_covariates; list each column in one role only"
             )
         return self
 

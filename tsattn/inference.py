@@ -62,9 +62,11 @@ def run_network(
     total = len(dataset)
     for start in range(0, total, batch_size):
         batch = dataset.__getitems__(list(range(start, min(start + batch_size, total))))
+        static = batch.get("static")
         out = network(
             batch["past"].to(device), batch["future"].to(device),
             return_attention=return_attention, attention_target=attention_target,
+            static=None if static is None else static.to(device),
         )
         pieces = {
             "prediction": out.prediction,

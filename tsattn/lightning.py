@@ -79,7 +79,7 @@ class ForecastingModule(L.LightningModule):
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         # Summed here, logged once per epoch in on_train_batch_end: Lightning's self.log costs
         # ~0.7 ms a call, 7% of a small model's CPU training step.
-        out = self.network(batch["past"], batch.get("future"))
+        out = self.network(batch["past"], batch.get("future"), static=batch.get("static"))
         loss = self._loss(out, batch["target"])
         batch_size = batch["past"].size(0)
         self._unlogged_loss += loss.detach() * batch_size
@@ -103,7 +103,7 @@ class ForecastingModule(L.LightningModule):
         """Loss and point metrics of a validation batch."""
         # B batch, L lookback, H horizon, C targets, Q quantiles
         past, target = batch["past"], batch["target"]
-        out = self.network(past, batch.get("future"))
+        out = self.network(past, batch.get("future"), static=batch.get("static"))
         loss = self._loss(out, target)
         batch_size = past.size(0)
         cfg = self.network_config

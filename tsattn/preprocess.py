@@ -7,6 +7,7 @@ later frame (validation, test, fresh history), so nothing about the data is re-l
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from tsattn.data import (
     validate_frame,
 )
 from tsattn.data._timeaxis import INTEGER_AXIS, describe_axis
+from tsattn.data.static import StaticCovariates
 from tsattn.errors import DataValidationError
 from tsattn.nn import NetworkConfig
 
@@ -30,7 +32,8 @@ __all__ = ["FramePreprocessor"]
 
 # ForecasterConfig fields that shape the data; saved with the model so loading needs nothing else.
 _DATA_FIELDS = (
-    "target", "time_col", "id_col", "past_covariates", "future_covariates", "fill_missing",
+    "target", "time_col", "id_col", "past_covariates", "future_covariates", "static_covariates",
+    "fill_missing",
     "constant_columns", "scaling", "lookback", "horizon", "stride", "quantiles",
 )  # fmt: skip
 
@@ -42,6 +45,7 @@ class FramePreprocessor:
         self.settings: dict[str, Any] = {name: getattr(config, name) for name in _DATA_FIELDS}
         self.requested_freq = config.freq
         self.requested_calendar = config.calendar_features
+        self.static: StaticCovariates | None = None  # learned at fit when there are statics
 
     # -- learned at fit ------------------------------------------------------------------------
 
@@ -59,7 +63,9 @@ class FramePreprocessor:
         self.calendar = resolve_calendar_features(
             validated.freq, requested, span_ns=span, tz=validated.tz
         )
-        panel = build_panel(validated, self.calendar)
+        statics = self.settings.get("static_covariates") or []
+        self.static = StaticCovariates.fit(df, statics, s["id_col"]) if statics else None
+        panel = self._with_static(build_panel(validated, self.calendar), df)
         self.feature_names = panel.columns
         self.scaler = PanelScaler(s["scaling"]).fit(panel)
         return self.scaler.transform(panel)
@@ -78,7 +84,14 @@ class FramePreprocessor:
                 f"{role}: timestamps are in time zone {validated.tz} but the model was trained on "
                 f"{self.tz}; convert the time column to {self.tz} first"
             )
-        return self.scaler.transform(build_panel(validated, self.calendar))
+        return self.scaler.transform(self._with_static(build_panel(validated, self.calendar), df))
+
+    def _with_static(self, panel: Panel, df: pd.DataFrame) -> Panel:
+        """`panel` with the encoded static covariates of its series, read from `df`."""
+        if self.static is None:
+            return panel
+        encoded = self.static.transform(df, self.settings["id_col"], panel.series_ids)
+        return dataclasses.replace(panel, static=encoded)
 
     def _check_axis_kind(self, df: pd.DataFrame, role: str) -> None:
         """Integer steps where the model learned timestamps (or the reverse) fail here, before
@@ -161,6 +174,8 @@ class FramePreprocessor:
             n_features=len(self.feature_names),
             n_targets=len(config.target),
             n_future=len(config.future_covariates) + 2 * len(self.calendar),
+            n_static=self.static.n_numeric if self.static is not None else 0,
+            static_cardinalities=self.static.cardinalities if self.static is not None else (),
             **config.network_params(),
         )
 
@@ -201,6 +216,7 @@ class FramePreprocessor:
             "calendar": list(self.calendar),
             "feature_names": list(self.feature_names),
             "scaler": self.scaler.state_dict(),
+            "static": self.static.state_dict() if self.static is not None else None,
         }
 
     @classmethod
@@ -214,4 +230,7 @@ class FramePreprocessor:
         prep.calendar = list(state["calendar"])
         prep.feature_names = list(state["feature_names"])
         prep.scaler = PanelScaler.from_state_dict(state["scaler"])
+        static = state.get("static")  # absent in models saved before static covariates
+        prep.static = StaticCovariates.from_state_dict(static) if static else None
+        prep.settings.setdefault("static_covariates", [])
         return prep

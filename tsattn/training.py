@@ -114,7 +114,7 @@ def choose_candidate(network: AttentionSeq2Seq, loss_fn: Any, dataset: WindowDat
     totals = torch.zeros(2)
     for start in range(0, len(dataset), batch_size):
         batch = dataset.__getitems__(list(range(start, min(start + batch_size, len(dataset)))))
-        out = network(batch["past"], batch["future"])
+        out = network(batch["past"], batch["future"], static=batch.get("static"))
         assert out.candidates is not None
         size = batch["past"].size(0)
         totals += torch.stack([loss_fn(c, batch["target"]) for c in out.candidates]) * size

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsattn.data._timeaxis import INTEGER_AXIS
 from tsattn.data import WIDE_SERIES_ID, validate_frame
+from tsattn.data._timeaxis import INTEGER_AXIS
 from tsattn.errors import DataValidationError
 
 LONG = {"target": ["y"], "time_col": "time", "id_col": "id", "past_covariates": ["p"]}

@@ -7,6 +7,7 @@ dataset defines it. Batch keys and shapes (B batch, L lookback, H horizon, V = C
     past    (B, L, V)      float32  every feature over the lookback
     future  (B, H, F + K)  float32  known-future features over the horizon (F + K may be 0)
     target  (B, H, C)      float32  training/evaluation windows only; absent for prediction
+    static  (B, Z)         float32  encoded static covariates, when the panel has any
     series  (B,)           int64    index into `panel.series_ids`
     origin  (B,)           int64    global row of the last past step (the forecast origin)
 """
@@ -115,6 +116,8 @@ class WindowDataset(Dataset[Batch]):
             "series": torch.from_numpy(self.series[idx]),
             "origin": torch.from_numpy(starts + (lookback - 1)),
         }
+        if panel.static is not None:
+            batch["static"] = torch.from_numpy(panel.static[self.series[idx]])  # -> (B, Z)
         if self.future_known is not None:
             batch["past"] = torch.from_numpy(gather(panel.values, starts, lookback))  # (B, L, V)
             batch["future"] = torch.from_numpy(self.future_known[idx])  # -> (B, H, F + K)

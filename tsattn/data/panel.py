@@ -34,6 +34,7 @@ class Panel:
         target, past_covariates, future_covariates: the value column names.
         calendar: calendar feature names (e.g. "hour"); each adds a sin and a cos column.
         freq: pandas frequency string; tz: time zone of tz-aware input, else None.
+        static: (S, Z) float32 encoded static covariates per series (`data.static`), or None.
     """
 
     values: np.ndarray
@@ -46,6 +47,7 @@ class Panel:
     calendar: tuple[str, ...]
     freq: str
     tz: str | None = None
+    static: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         values, offsets = self.values, self.offsets
@@ -68,6 +70,13 @@ class Panel:
             raise DataValidationError(
                 f"Panel.offsets must rise strictly from 0 to n_rows={len(values)}, one entry per "
                 f"series plus one; got {offsets.shape[0]} for {len(self.series_ids)} series."
+            )
+        if self.static is not None and (
+            self.static.ndim != 2 or self.static.shape[0] != len(self.series_ids)
+        ):
+            raise DataValidationError(
+                f"Panel.static must have one row per series ({len(self.series_ids)}), got shape "
+                f"{self.static.shape}."
             )
         if self.times.shape != (len(values),):
             raise DataValidationError(

@@ -44,6 +44,7 @@ def interpolate_over(past: np.ndarray, deleted: np.ndarray) -> np.ndarray:
 
 
 def _forecast(network: torch.nn.Module, past: np.ndarray, future: np.ndarray | None,
+              static: np.ndarray | None = None,
               batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
     """Point forecasts (W, H, C, Q) and the attention per past timestep (W, L) of `past`."""
     predictions, importance = [], []
@@ -52,7 +53,8 @@ def _forecast(network: torch.nn.Module, past: np.ndarray, future: np.ndarray | N
         for start in range(0, len(past), batch_size):
             chunk = torch.from_numpy(past[start : start + batch_size])
             fut = None if future is None else torch.from_numpy(future[start : start + batch_size])
-            out = network(chunk, fut, return_attention=True)
+            stat = None if static is None else torch.from_numpy(static[start : start + batch_size])
+            out = network(chunk, fut, return_attention=True, static=stat)
             predictions.append(out.prediction.numpy())
             if out.temporal_attention is not None:  # (B, N, H, L) -> (B, L)
                 importance.append(out.temporal_attention.mean(dim=(1, 2)).numpy())
@@ -82,17 +84,21 @@ def _random_masks(shape: tuple[int, int], k: int, rng: np.random.Generator
 
 
 def _windows(forecaster: Forecaster, df: pd.DataFrame, stride: int, max_windows: int | None
-             ) -> tuple[np.ndarray, np.ndarray | None]:
-    """The scaled past (W, L, V) and known future (W, H, F) of the windows in `df`: every
-    `stride`-th, then at most `max_windows` of those, evenly spaced."""
+             ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The scaled past (W, L, V), known future (W, H, F) and statics (W, Z) of the windows in
+    `df`: every `stride`-th, then at most `max_windows` of those, evenly spaced."""
     prep = forecaster._fitted()
     dataset = prep.window_dataset(prep.transform(df, role="df"), stride=stride)
     index = np.arange(len(dataset))
     if max_windows is not None and len(index) > max_windows:
         index = np.unique(np.linspace(0, len(index) - 1, max_windows).round().astype(int))
     batch = dataset.__getitems__(index.tolist())
-    future = batch["future"]
-    return batch["past"].numpy(), (future.numpy() if future.size(-1) else None)
+    future, static = batch["future"], batch.get("static")
+    return (
+        batch["past"].numpy(),
+        future.numpy() if future.size(-1) else None,
+        None if static is None else static.numpy(),
+    )
 
 
 def deletion_test(forecaster: Forecaster, df: pd.DataFrame, *,
@@ -103,12 +109,12 @@ def deletion_test(forecaster: Forecaster, df: pd.DataFrame, *,
     timesteps, the mean change over `draws` scattered and contiguous random draws, both ratios
     and `ratio`, the smaller. `forecaster` is a fitted `tsattn.Forecaster`."""
     network = forecaster.network_.cpu()
-    past, future = _windows(forecaster, df, stride, max_windows)
-    base, importance = _forecast(network, past, future)
+    past, future, static = _windows(forecaster, df, stride, max_windows)
+    base, importance = _forecast(network, past, future, static)
     rng = np.random.default_rng(seed)
 
     def change(mask: np.ndarray) -> float:
-        perturbed, _ = _forecast(network, interpolate_over(past, mask), future)
+        perturbed, _ = _forecast(network, interpolate_over(past, mask), future, static)
         return float(np.mean((perturbed - base) ** 2))
 
     rows = []

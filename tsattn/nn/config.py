@@ -29,14 +29,14 @@ ATTENTIONS: tuple[str, ...] = get_args(Attention)
 DECODERS: tuple[str, ...] = get_args(Decoder)
 # The fields the data decides (from the first batch), not the user: every other field is a
 # ForecasterConfig field of the same name.
-SHAPE_FIELDS = ("n_features", "n_targets", "n_future")
+SHAPE_FIELDS = ("n_features", "n_targets", "n_future", "n_static", "static_cardinalities")
 
 
 @dataclass(frozen=True)
 class NetworkConfig:
     """Shapes and architecture of an `AttentionSeq2Seq`.
 
-    The first three fields describe the data; the rest are the hyperparameters that
+    The first five fields describe the data; the rest are the hyperparameters that
     `ForecasterConfig` declares and documents. `num_heads` is only used by
     `attention="multihead"`: every other attention is single-head by definition and returns
     weights with N = 1. An empty `quantiles` tuple means a point forecast (Q = 1 in the output).
@@ -45,6 +45,8 @@ class NetworkConfig:
     n_features: int  # V: variables in the past window; the first `n_targets` are the targets
     n_targets: int  # C
     n_future: int  # F: known-future features per horizon step (may be 0)
+    n_static: int  # numeric static covariates per series (may be 0)
+    static_cardinalities: tuple[int, ...]  # codes of each categorical static, unknown included
     lookback: int  # L
     horizon: int  # H
     cell: Cell
@@ -64,6 +66,8 @@ class NetworkConfig:
     def __post_init__(self) -> None:
         # frozen: object.__setattr__ is the sanctioned way to normalise a JSON list to a tuple
         object.__setattr__(self, "quantiles", tuple(float(q) for q in self.quantiles))
+        cardinalities = tuple(int(c) for c in self.static_cardinalities)
+        object.__setattr__(self, "static_cardinalities", cardinalities)
         self._check_shapes()
         self._check_invariants()
 
@@ -73,6 +77,14 @@ class NetworkConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, but got {name}={value!r}.")
+        if not isinstance(self.n_static, int) or self.n_static < 0 or any(
+            c < 2 for c in self.static_cardinalities
+        ):
+            raise ConfigError(
+                f"n_static must be an integer >= 0 and each static cardinality >= 2 (a category "
+                f"and the unknown bucket), but got n_static={self.n_static!r}, "
+                f"static_cardinalities={self.static_cardinalities!r}."
+            )
         if not isinstance(self.n_future, int) or self.n_future < 0:
             raise ConfigError(
                 f"n_future must be an integer >= 0, but got n_future={self.n_future!r}."
@@ -116,6 +128,11 @@ class NetworkConfig:
             )
 
     @property
+    def static_width(self) -> int:
+        """Z: encoded static values per series (numeric, then one code per categorical)."""
+        return self.n_static + len(self.static_cardinalities)
+
+    @property
     def n_outputs(self) -> int:
         """Q: values predicted per target and step (1 for a point forecast)."""
         return max(len(self.quantiles), 1)
@@ -141,11 +158,13 @@ class NetworkConfig:
         """Plain JSON/YAML types only (quantiles as a list, since YAML tags tuples)."""
         data = dataclasses.asdict(self)
         data["quantiles"] = list(self.quantiles)
+        data["static_cardinalities"] = list(self.static_cardinalities)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NetworkConfig:
         """Inverse of `to_dict`; unknown keys raise rather than being silently dropped."""
+        data = {"n_static": 0, "static_cardinalities": [], **data}  # saved before statics
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

@@ -71,12 +71,13 @@ class Encoder(nn.Module):
         self.input_proj = nn.Linear(step_size, hidden_size) if with_memory else None
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, past: Tensor) -> tuple[Tensor, RNNState]:
+    def forward(self, past: Tensor, initial: RNNState | None = None) -> tuple[Tensor, RNNState]:
+        """`initial` starts the recurrence (the static context); zeros when None."""
         # B batch, L lookback, V variables, S segment length, D hidden
         B, L, V = past.shape
         steps = past.reshape(B, L // self.segment_length, self.segment_length * V)  # (B, L/S, SV)
         rnn_input = steps if self.segment_emb is None else self.segment_emb(steps)
-        out, state = self.rnn(rnn_input)  # -> (B, L/S, D)
+        out, state = self.rnn(rnn_input, initial)  # -> (B, L/S, D)
         if self.position_emb is None or self.input_proj is None:
             return out, state
         memory = out + self.position_emb + self.input_proj(steps)  # (L/S, D) -> (B, L/S, D)

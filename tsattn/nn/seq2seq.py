@@ -36,6 +36,7 @@ from tsattn.nn.decoder import READ_GAIN, build_decoder
 from tsattn.nn.encoder import Encoder
 from tsattn.nn.input_attention import InputAttention
 from tsattn.nn.revin import RevIN
+from tsattn.nn.static import StaticContext
 
 __all__ = ["AttentionSeq2Seq", "ForecastOutput"]
 
@@ -87,13 +88,25 @@ class AttentionSeq2Seq(nn.Module):
                                with_memory=inner.attention != "none",
                                segment_length=inner.segment_length)
         self.decoder = build_decoder(inner, absolute=self.absolute_path)
+        self.static_context = (
+            StaticContext(config.n_static, config.static_cardinalities, config.cell,
+                          config.hidden_size, config.num_layers)
+            if config.static_width else None
+        )  # fmt: skip
         # LSTNet's "highway": a linear map from each target's lookback to its horizon, shared
         # across targets. It carries the level and linear trend, so the recurrent/attention part
         # only has to model what a linear forecaster misses.
         self.highway = nn.Linear(config.lookback, config.horizon) if config.highway else None
 
-    def _check_shapes(self, past: Tensor, future: Tensor | None) -> None:
+    def _check_shapes(self, past: Tensor, future: Tensor | None, static: Tensor | None) -> None:
         cfg = self.config
+        if cfg.static_width and (static is None or tuple(static.shape) != (past.shape[0],
+                                                                            cfg.static_width)):
+            raise DataValidationError(
+                f"the network was built with {cfg.static_width} static covariate values per "
+                f"series, so static must have shape (B, {cfg.static_width}), but got "
+                f"{None if static is None else tuple(static.shape)}."
+            )
         if past.dim() != 3 or tuple(past.shape[1:]) != (cfg.lookback, cfg.n_features):
             raise DataValidationError(
                 f"past must have shape (B, lookback={cfg.lookback}, n_features={cfg.n_features}), "
@@ -112,17 +125,19 @@ class AttentionSeq2Seq(nn.Module):
 
     def forward(self, past: Tensor, future: Tensor | None = None,
                 return_attention: bool = False,
-                attention_target: int | None = None) -> ForecastOutput:
+                attention_target: int | None = None,
+                static: Tensor | None = None) -> ForecastOutput:
         """Forecast H steps from a past window and the known-future features.
 
         past: (B, L, V), the first C variables being the targets; future: (B, H, F) or None when
-        F = 0. Attention tensors are returned only when `return_attention` is True;
+        F = 0; static: (B, Z) encoded static covariates, for a network built with some.
+        Attention tensors are returned only when `return_attention` is True;
         `attention_target` picks one target's temporal attention in a channel-independent
         network (a channel-mixing one has a single attention for every target).
         """
         # B batch, L lookback, H horizon, V variables, F known-future features, C targets,
         # D hidden, N heads, Q quantiles
-        self._check_shapes(past, future)
+        self._check_shapes(past, future, static)
         if attention_target is not None and not 0 <= attention_target < self.config.n_targets:
             raise ValueError(
                 f"attention_target must index one of the {self.config.n_targets} targets, "
@@ -136,7 +151,7 @@ class AttentionSeq2Seq(nn.Module):
         # taken before input attention reweights it: the autoregressive decoder's first feedback
         x_targets = x[:, :, : self.config.n_targets]  # -> (B, L, C), the scale of predictions
         prediction, temporal_weights, input_weights = self._recurrent(
-            x, future, return_attention, attention_target
+            x, future, return_attention, attention_target, static
         )
         if self.highway is not None:
             targets = x_targets.transpose(1, 2)  # -> (B, C, L)
@@ -173,7 +188,7 @@ class AttentionSeq2Seq(nn.Module):
         return READ_GAIN * self.level(stats).view(B, C, Q)
 
     def _recurrent(self, x: Tensor, future: Tensor | None, return_attention: bool,
-                   attention_target: int | None = None
+                   attention_target: int | None = None, static: Tensor | None = None
                    ) -> tuple[Tensor, Tensor | None, Tensor | None]:
         """Input attention, encoder and decoder; per channel when channel-independent.
 
@@ -185,12 +200,18 @@ class AttentionSeq2Seq(nn.Module):
         B, C = x.size(0), cfg.n_targets
         if cfg.channel_independent:
             x, future = _split_channels(x, future, C)  # -> (B*C, L, 1 + V - C), (B*C, H, F)
+            if static is not None:
+                static = static.repeat_interleave(C, dim=0)  # -> (B*C, Z)
+        initial = (
+            self.static_context(static)
+            if self.static_context is not None and static is not None else None
+        )  # fmt: skip
         own_targets = 1 if cfg.channel_independent else C
         last_target = x[:, -1, :own_targets]  # -> (B, C) or (B*C, 1)
         input_weights = None
         if self.input_attention is not None:
             x, input_weights = self.input_attention(x)  # -> (B, L, V), (B, L, V)
-        memory, state = self.encoder(x)  # -> (B', L/S, D)
+        memory, state = self.encoder(x, initial)  # -> (B', L/S, D)
         prediction, temporal_weights = self.decoder(
             memory, state, future, last_target, x, return_attention
         )  # -> (B', H, C', Q), (B', N, H, L) per timestep
