@@ -17,7 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tsattn"
 # Training, forecasting, saving and interpreting work without MLflow, Optuna or the CLI.
 CORE = ("forecaster", "forecaster_config", "params", "training", "inference", "preprocess",
         "persistence", "config", "data", "nn", "interpret", "extensions", "lightning", "outputs",
-        "evaluation", "calibration", "metrics", "losses", "io", "errors", "versions")  # fmt: skip
+        "evaluation", "calibration", "backtesting", "metrics", "losses", "io", "errors",
+        "versions")  # fmt: skip
 OUTER = ("tsattn.tracking", "tsattn.tuning", "tsattn.jobs", "tsattn.cli", "mlflow", "optuna")
 
 
@@ -105,7 +106,7 @@ LAYERS = (
     ("nn", "lightning"),
     ("extensions",),
     ("forecaster_config", "config", "distributed", "preprocess", "training", "inference",
-     "calibration", "persistence", "outputs", "evaluation", "forecaster"),
+     "calibration", "persistence", "outputs", "evaluation", "backtesting", "forecaster"),
     ("interpret",),
     ("tracking",),
     ("jobs", "job_spec", "sql_io", "monitoring", "forecast_job"),

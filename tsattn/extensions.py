@@ -7,6 +7,8 @@ The estimator trains, predicts and saves with no knowledge of MLflow. What it of
   `models:/` for a local folder to load from.
 Both are registered from outside (the package root registers tracking), as MLflow's own
 autologging registers its patches, so the dependency points one way: plug-in -> estimator.
+`unwatched()` hides the fits inside a procedure that stands for one result (a refit backtest's
+many models) from every observer.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -33,6 +36,7 @@ __all__ = [
     "add_location_scheme",
     "remove_fit_observer",
     "resolve_location",
+    "unwatched",
     "watched_fit",
 ]
 
@@ -65,6 +69,8 @@ class FitObserver(Protocol):
 
 _observers: list[FitObserver] = []
 _schemes: dict[str, Callable[[str], Path]] = {}
+# A ContextVar, not a global flag: a fit in another thread or task stays watched.
+_unwatched: ContextVar[bool] = ContextVar("tsattn_unwatched", default=False)
 
 
 def add_fit_observer(observer: FitObserver) -> None:
@@ -80,17 +86,32 @@ def remove_fit_observer(observer: FitObserver) -> None:
 
 
 @contextmanager
+def unwatched() -> Iterator[None]:
+    """Offer the fits inside this context to no observer (none is asked, so none opens a run).
+
+    For the inner fits of one procedure, such as `backtest(refit=True)`, whose models are a
+    means to one result: tracking each as a run of its own would log one model per origin.
+    """
+    token = _unwatched.set(True)
+    try:
+        yield
+    finally:
+        _unwatched.reset(token)
+
+
+@contextmanager
 def watched_fit(
     forecaster: Forecaster, train_df: pd.DataFrame, val_df: pd.DataFrame | None
 ) -> Iterator[FitWatch]:
-    """Open every registered observer around one fit and merge what they add.
+    """Open every registered observer around one fit (none inside `unwatched()`) and merge what
+    they add.
 
     Observers open before training, so one that cannot start (an unreachable store) fails the
     fit before any work; each sees the fit's exception, if any, as its context exits.
     """
     merged = FitWatch()
     with ExitStack() as stack:
-        for observer in list(_observers):
+        for observer in [] if _unwatched.get() else list(_observers):
             watch = stack.enter_context(observer.watch(forecaster, train_df, val_df))
             if watch is not None:
                 merged.epoch_sinks.extend(watch.epoch_sinks)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from tsattn.backtesting import refit_backtest, refit_interval
 from tsattn.calibration import Calibration, check_window_count, fit_calibration
 from tsattn.config import ForecasterConfig, validated
 from tsattn.distributed import is_global_zero
@@ -198,10 +199,33 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         return temporal_attention_frame(outputs, panel, prep)
 
     def backtest(
-        self, df: pd.DataFrame, *, stride: int = 1, levels: Sequence[float] | None = None
+        self,
+        df: pd.DataFrame,
+        *,
+        stride: int = 1,
+        levels: Sequence[float] | None = None,
+        refit: bool | int = False,
     ) -> pd.DataFrame:
-        """Rolling-origin forecasts for every window in `df`, next to the actual values, with
-        calibrated bounds at `levels` as in `predict`."""
+        """Rolling-origin forecasts for every window in `df` (an origin every `stride` steps),
+        next to the actual values, with calibrated bounds at `levels` as in `predict`.
+
+        `refit=False` runs this fitted model over every window. `refit=True` refits at every
+        origin and `refit=k` every k origins (the origins between reuse the latest refit): each
+        refit is `sklearn.base.clone(self)`, same parameters and seed, fitted on every row of
+        `df` up to and including its origin, so no forecast sees data after its origin; this
+        model need not be fitted and is left as it is. The frame has the same columns and
+        dtypes as without refit. The rules (`tsattn.backtesting`, whose `refit_backtest` also
+        returns the refit origins):
+
+        - a refit gets no validation frame: `patience` watches the training loss, as in
+          `fit(history)`, since holding out the end of the history would withhold its newest rows;
+        - origins with fewer than `lookback + horizon` rows of history (one training window) are
+          skipped, per series: the frame starts at the first origin that has them;
+        - `levels` raises: refitted models are not calibrated;
+        - the refits are fits no observer sees: `tracking.autolog()` logs none of them.
+        """
+        if refit_interval(refit) is not None:  # raises on a bad value
+            return refit_backtest(self, df, stride=stride, refit=refit, levels=levels).frame
         outputs, panel = self._run_all(df, stride=stride, attention=False)
         return forecast_frame(
             outputs, panel, self._fitted(), with_actuals=True,
