@@ -1,4 +1,4 @@
-"""Static covariates through the public API: validated, encoded, saved, and unseen values handled."""
+"""Static covariates through the public API: validated, encoded, saved, unseen values handled."""
 
 from __future__ import annotations
 
@@ -98,7 +98,8 @@ def test_a_column_in_two_roles_is_refused_before_training() -> None:
 def test_numeric_statics_are_z_scored_across_series_and_booleans_are_categories() -> None:
     frame = _panel().assign(open_sunday=lambda f: f["store"].isin(["s0", "s3"]))
     encoder = StaticCovariates.fit(frame, ["size", "open_sunday"], "store")
-    assert set(encoder.numeric) == {"size"} and encoder.categorical == {"open_sunday": [False, True]}
+    assert set(encoder.numeric) == {"size"}
+    assert encoder.categorical == {"open_sunday": [False, True]}
     encoded = encoder.transform(frame, "store", np.array([f"s{s}" for s in range(6)], object))
     sizes = np.array([1.0, 2.5, 4.0, 1.0, 2.5, 4.0])
     np.testing.assert_allclose(encoded[:, 0], (sizes - sizes.mean()) / sizes.std(), rtol=1e-6)

@@ -38,7 +38,7 @@ from sklearn.base import clone
 
 from tsattn.config import ForecasterConfig
 from tsattn.data import validate_frame, window_origins
-from tsattn.data._timeaxis import format_time, parse_times, to_datetime_index
+from tsattn.data._timeaxis import format_time, parse_times, to_time_index
 from tsattn.errors import ConfigError, DataValidationError
 from tsattn.extensions import unwatched
 
@@ -53,10 +53,10 @@ __all__ = ["RefitBacktest", "refit_backtest", "refit_interval"]
 @dataclass
 class RefitBacktest:
     """A refit backtest's frame (as `Forecaster.backtest` returns it) and its refit origins, in
-    the frame's time zone: one fit per entry."""
+    the frame's time zone (steps on an integer axis): one fit per entry."""
 
     frame: pd.DataFrame
-    refit_origins: list[pd.Timestamp]
+    refit_origins: list[object]
 
 
 def refit_interval(refit: object) -> int | None:
@@ -142,7 +142,7 @@ def refit_backtest(
             order.append(np.repeat(shown[keep], config.horizon))
     rows = np.argsort(np.concatenate(order), kind="stable")  # back to the no-refit row order
     frame = pd.concat(pieces).iloc[rows].reset_index(drop=True)
-    return RefitBacktest(frame, list(to_datetime_index(refits, windows.tz)))
+    return RefitBacktest(frame, list(to_time_index(refits, windows.tz)))
 
 
 def _reference_windows(config: ForecasterConfig, df: pd.DataFrame, stride: int) -> _Windows:
