@@ -98,3 +98,37 @@ def test_interpretability_smoke(tmp_path: Path) -> None:
     for row in doc["planted"]:
         assert 0.0 <= row["peaks_within_1"] <= 1.0, row
         assert finite(row["mse"]) and row["noise_floor"] > 0, row
+
+
+def test_panel_metric_code_reproduces_published_snaive() -> None:
+    """B6's M4 metric code on the shipped files: sNaive gives the official 13.912 / 1.193."""
+    from benchmarks.panel import load, m4_scores, seasonal_naive, snaive_matches
+
+    train, test = load()
+    assert len(train) == 414 and {len(v) for v in train.values()} == {700, 960}
+    scores = m4_scores(seasonal_naive(train), test, train)
+    assert scores["smape"] == pytest.approx(13.912, abs=1e-3)
+    assert scores["mase"] == pytest.approx(1.193, abs=1e-3)
+    assert scores["owa"] == pytest.approx(0.627, abs=1e-3)
+    assert snaive_matches(scores)
+    assert not snaive_matches({**scores, "mase": scores["mase"] + 0.01})
+
+
+def test_panel_smoke(tmp_path: Path) -> None:
+    doc = run_smoke("panel", tmp_path)
+    assert doc["data"]["series"] == 20 and doc["data"]["horizon"] == 48
+    run = doc["tsattn"]
+    fields = ["smape", "mase", "owa", "coverage_80", "coverage_95", "width_80", "width_95",
+              "fit_s", "train_series_windows_per_s"]
+    bad = {k: run.get(k) for k in fields if not finite(run.get(k))}
+    assert not bad, f"non-finite {bad}"
+    assert 0.0 <= run["coverage_80"] <= run["coverage_95"] <= 1.0
+    assert 0.0 < run["width_80"] < run["width_95"]
+    assert run["calibration_windows"] == 20  # one held-out window per series
+    assert run["epochs_trained"] == 1
+    assert doc["snaive_check"]["ok"] is None  # a subset: nothing published to match
+    methods = [row["method"] for row in doc["rows"]]
+    assert any(m.startswith("Smyl ES-RNN") for m in methods)
+    assert methods[-2:] == ["sNaive (this run: metric check)", "tsattn defaults (this run)"]
+    assert "not run in this environment" in doc["peers"]
+    assert "SMOKE" in (tmp_path / "panel.md").read_text()

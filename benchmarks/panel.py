@@ -1,0 +1,364 @@
+"""B6: many series, M4 Hourly: 414 series, horizon 48, the official M4 metrics and protocol.
+
+Forecast the 48 values of ``data/M4-Hourly-test.csv`` from the whole training row of
+``data/M4-Hourly-train.csv``; score sMAPE, MASE (in-sample seasonal naive at m = 24, per series)
+and OWA against Naive2's hourly figures, next to the published M4 rows. The seasonal naive
+(last 24 training values repeated) is computed in the same run as a check of the metric code:
+it must give the published 13.912 / 1.193.
+
+The files carry no timestamps. tsattn needs a datetime axis, so every series is given an hourly
+one starting at ``START`` (2000-01-01 00:00): series of 700 and of 960 values start together and
+end at different times. Calendar features are off by default, so the dates themselves are never
+read.
+
+tsattn runs through the public ``Forecaster`` API at the library defaults, with only the columns,
+the window (lookback 168, horizon 48), ``max_epochs`` 8, batch 256 and the seed given (``MODEL``).
+The last 48 values of every training row are held out: the model trains on the rest, stops early
+on the held-out window (val = the last 48 + lookback values) and calibrates its conformal 80 %
+and 95 % intervals on the same window, one per series. It then forecasts the test values from
+the full training rows. Nothing is chosen on the test split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.cli_common import add_common, common
+from benchmarks.machine import describe
+from benchmarks.results import fmt, markdown_table, write
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TRAIN_FILE, TEST_FILE = "data/M4-Hourly-train.csv", "data/M4-Hourly-test.csv"
+N_SERIES, HORIZON, SEASON = 414, 48, 24
+START = "2000-01-01 00:00"  # every series' made-up hourly axis starts here
+NAIVE2 = {"smape": 18.383, "mase": 2.395}  # Naive2's hourly figures, OWA's denominators
+OWA_GOAL = 0.440  # Smyl's ES-RNN, the M4 winner
+LEVELS = (0.8, 0.95)
+SMOKE_SERIES = 20  # one calibration window each: the 95 % level needs at least 19
+
+# Official M4 results (sMAPE, MASE, OWA), as quoted in the shared BENCHMARKS.md, B6
+PUBLISHED: dict[str, tuple[float, float, float | None]] = {
+    'Doornik et al. "Card" (best hourly entry)': (8.913, 0.801, 0.410),
+    "Smyl ES-RNN (M4 winner; an LSTM hybrid)": (9.328, 0.893, 0.440),
+    "Montero-Manso FFORMA (runner-up)": (11.506, 0.819, 0.484),
+    "sNaive": (13.912, 1.193, 0.627),
+    "Naive2": (18.383, 2.395, 1.000),
+    "M4 RNN benchmark": (14.698, 3.048, 1.036),
+    "M4 MLP benchmark": (13.842, 2.607, 0.921),
+    "GluonTS DeepAR (Monash archive run)": (15.07, 2.145, None),
+    "GluonTS N-BEATS (Monash archive run)": (15.75, 2.247, None),
+}
+
+# The issue filer's configuration: the library defaults plus the window and a training budget
+MODEL: dict[str, Any] = {"lookback": 168, "max_epochs": 8, "batch_size": 256}
+
+Series = dict[str, np.ndarray]
+
+
+# -- data ------------------------------------------------------------------------------------------
+
+
+def read_rows(path: Path) -> Series:
+    """One M4 file: series id -> its values in file order (the padding's empty cells dropped)."""
+    with path.open(newline="") as handle:
+        rows = csv.reader(handle)
+        next(rows)  # header "V1", "V2", ...
+        return {row[0]: np.array([float(v) for v in row[1:] if v != ""]) for row in rows}
+
+
+def load(root: Path = REPO_ROOT) -> tuple[Series, Series]:
+    """(train, test) rows by series id, in the files' order."""
+    train, test = read_rows(root / TRAIN_FILE), read_rows(root / TEST_FILE)
+    if list(train) != list(test):
+        raise ValueError(f"{TRAIN_FILE} and {TEST_FILE} list different series")
+    short = [sid for sid, values in test.items() if len(values) != HORIZON]
+    if short:
+        raise ValueError(f"test rows without {HORIZON} values: {short[:5]}")
+    return train, test
+
+
+def long_frame(series: Series, start: str = START) -> pd.DataFrame:
+    """The long frame (id, time, y), sorted by id then time as tsattn wants it: each series on
+    an hourly axis from ``start``."""
+    frames = [
+        pd.DataFrame({"id": sid, "time": pd.date_range(start, periods=len(series[sid]), freq="h"),
+                      "y": series[sid]})
+        for sid in sorted(series)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+# -- M4 metrics ------------------------------------------------------------------------------------
+
+
+def m4_scores(forecasts: Series, test: Series, train: Series) -> dict[str, float]:
+    """sMAPE (%), MASE and OWA by the M4 definitions: per-series means, averaged over series.
+
+    MASE divides each series' forecast MAE by its in-sample mean |y_t - y_{t-24}| over the
+    whole training row; OWA = (sMAPE / Naive2's + MASE / Naive2's) / 2 over the data set.
+    """
+    smapes, mases = [], []
+    for sid, truth in test.items():
+        pred = np.asarray(forecasts[sid], np.float64)
+        err = np.abs(truth - pred)
+        smapes.append(np.mean(200.0 * err / (np.abs(truth) + np.abs(pred))))
+        history = train[sid]
+        scale = np.mean(np.abs(history[SEASON:] - history[:-SEASON]))
+        mases.append(np.mean(err) / scale)
+    smape, mase = float(np.mean(smapes)), float(np.mean(mases))
+    owa = 0.5 * (smape / NAIVE2["smape"] + mase / NAIVE2["mase"])
+    return {"smape": smape, "mase": mase, "owa": owa}
+
+
+def seasonal_naive(train: Series, horizon: int = HORIZON) -> Series:
+    """The last ``SEASON`` training values repeated over the horizon."""
+    return {sid: np.resize(values[-SEASON:], horizon) for sid, values in train.items()}
+
+
+def snaive_matches(scores: dict[str, float], tolerance: float = 1e-3) -> bool:
+    """Whether sNaive's sMAPE and MASE on all series match the published ones to ``tolerance``
+    (the figures are quoted to three decimals)."""
+    smape, mase, _ = PUBLISHED["sNaive"]
+    return abs(scores["smape"] - smape) < tolerance and abs(scores["mase"] - mase) < tolerance
+
+
+def interval_scores(
+    forecast: pd.DataFrame, test: Series, levels: tuple[float, ...] = LEVELS
+) -> dict[str, float]:
+    """Coverage and mean width of each level's interval on the test values; ``forecast`` is
+    ``predict``'s frame sorted by id, then time.
+
+    The width is reported in data units and, comparable across series, as a share of each
+    series' mean absolute test value (averaged over series).
+    """
+    from tsattn.calibration import interval_columns, level_label
+
+    out: dict[str, float] = {}
+    truth = np.concatenate([test[sid] for sid in forecast["id"].unique()])
+    level_of_series = np.concatenate(
+        [np.full(HORIZON, np.mean(np.abs(test[sid]))) for sid in forecast["id"].unique()])
+    for level in levels:
+        label = level_label(level)
+        lo_col, hi_col = interval_columns("y", level)
+        low, high = (forecast[c].to_numpy(np.float64) for c in (lo_col, hi_col))
+        out[f"coverage_{label}"] = float(np.mean((truth >= low) & (truth <= high)))
+        out[f"width_{label}"] = float(np.mean(high - low))
+        out[f"relative_width_{label}"] = float(np.mean((high - low) / level_of_series))
+    return out
+
+
+# -- tsattn ----------------------------------------------------------------------------------------
+
+
+def _loop_timer() -> Any:
+    """A callback timing the Trainer's fit loop (epochs, with their validation passes)."""
+    import lightning.pytorch as pl
+
+    class LoopTimer(pl.Callback):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.start = self.seconds = 0.0
+
+        def on_train_start(self, trainer: Any, pl_module: Any) -> None:
+            self.start = time.perf_counter()
+
+        def on_train_end(self, trainer: Any, pl_module: Any) -> None:
+            self.seconds = time.perf_counter() - self.start
+
+    return LoopTimer()
+
+
+def split_holdout(full: pd.DataFrame, lookback: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(fit frame, held-out frame) of the long training frame: every series minus its last
+    ``HORIZON`` values, and those values with the ``lookback`` values before them as context
+    (one validation window per series), on the same time axis."""
+    from_end = full.groupby("id", sort=False).cumcount(ascending=False)  # 0 = last value
+    fit = full[from_end >= HORIZON].reset_index(drop=True)
+    held = full[from_end < HORIZON + lookback].reset_index(drop=True)
+    return fit, held
+
+
+def training_windows(fit: pd.DataFrame, lookback: int) -> int:
+    """Training windows of one epoch at stride 1: sum over series of n - L - H + 1."""
+    lengths = fit.groupby("id", sort=False).size().to_numpy()
+    return int(np.sum(lengths - lookback - HORIZON + 1))
+
+
+def fit_tsattn(
+    train: Series, test: Series, *, seed: int, overrides: dict[str, Any]
+) -> dict[str, Any]:
+    """Fit on the rows minus their last 48 values, early-stop and calibrate on those, forecast
+    the test values from the full rows; M4 scores, interval scores and timings."""
+    from tsattn import Forecaster
+
+    spec = {**MODEL, **overrides}
+    lookback = int(spec["lookback"])
+    full_df = long_frame(train)
+    fit_df, held_df = split_holdout(full_df, lookback)
+    fc = Forecaster(target="y", time_col="time", id_col="id", horizon=HORIZON, seed=seed,
+                    interval_levels=list(LEVELS), enable_progress_bar=False, accelerator="cpu",
+                    **spec)
+    timer = _loop_timer()
+    start = time.perf_counter()
+    fc.fit(fit_df, val_df=held_df, calibration_df=held_df, callbacks=[timer])
+    fit_s = time.perf_counter() - start
+
+    start = time.perf_counter()
+    forecast = fc.predict(full_df, levels=list(LEVELS))  # reads each series' last 168 values
+    predict_s = time.perf_counter() - start
+    forecast = forecast.sort_values(["id", "time"], kind="stable")
+    points = {sid: part["y"].to_numpy(np.float64) for sid, part in forecast.groupby("id")}
+    if set(points) != set(test) or any(len(p) != HORIZON for p in points.values()):
+        raise RuntimeError("the forecast does not hold 48 steps for every series")
+
+    history = fc.history_
+    epochs_run = len(history)
+    n_windows = training_windows(fit_df, lookback)
+    best = int(history["val_loss"].to_numpy().argmin()) + 1 if "val_loss" in history else None
+    return {
+        "seed": seed,
+        **m4_scores(points, test, train),
+        **interval_scores(forecast, test),
+        "fit_s": fit_s, "loop_s": timer.seconds, "predict_s": predict_s,
+        "epochs_trained": epochs_run, "best_epoch": best,
+        "epochs_trained_attr": int(fc.epochs_trained_),
+        "train_windows_per_epoch": n_windows,
+        # one target, so a window is one series-window
+        "train_series_windows_per_s": epochs_run * n_windows / timer.seconds,
+        "calibration_windows": int(fc.calibration_.n_windows),
+        "best_val_loss": float(history["val_loss"].min()),
+        "history": {k: [float(x) for x in v] for k, v in history.to_dict(orient="list").items()},
+        "network": fc.network_.config.to_dict(),
+        "resolved": {k: fc.config().resolved()[k] for k in (
+            "cell", "attention", "hidden_size", "num_layers", "revin", "channel_independent",
+            "segment_length", "loss", "learning_rate", "patience", "lr_scheduler", "dropout")},
+    }
+
+
+# -- command ---------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_common(parser, 1)
+    parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
+    parser.add_argument("--max-epochs", type=int, default=None,
+                        help=f"override max_epochs (default {MODEL['max_epochs']}; smoke 1)")
+    parser.add_argument("--series", type=int, default=None,
+                        help=f"only the first N series (default all 414; smoke {SMOKE_SERIES})")
+
+
+def main(args: argparse.Namespace) -> dict[str, Path]:
+    import torch
+
+    opts = common(args, 1)
+    torch.set_num_threads(opts.threads or 1)
+    machine = describe()
+    started = time.perf_counter()
+    train, test = load()
+    n_series = args.series or (SMOKE_SERIES if opts.smoke else None)
+    if n_series:
+        keep = list(train)[:n_series]
+        train, test = {s: train[s] for s in keep}, {s: test[s] for s in keep}
+    overrides: dict[str, Any] = {}
+    if opts.smoke:
+        overrides.update(max_epochs=1, hidden_size=16)
+    if args.max_epochs:
+        overrides["max_epochs"] = args.max_epochs
+
+    snaive = m4_scores(seasonal_naive(train), test, train)
+    run = fit_tsattn(train, test, seed=args.seed, overrides=overrides)
+    rows: list[dict[str, Any]] = [
+        {"method": f"{name}\\*", "smape": s, "mase": m, "owa": o}
+        for name, (s, m, o) in PUBLISHED.items()
+    ]
+    rows.append({"method": "sNaive (this run: metric check)", **snaive})
+    rows.append({"method": "tsattn defaults (this run)",
+                 **{k: run[k] for k in ("smape", "mase", "owa")}})
+    lengths = sorted({len(v) for v in train.values()})
+    params = {
+        "model": {**MODEL, **overrides, "horizon": HORIZON, "seed": args.seed,
+                  "interval_levels": list(LEVELS)},
+        "resolved": run["resolved"], "time_axis": f"hourly from {START} for every series",
+        "holdout": f"last {HORIZON} training values per series (early stopping and conformal "
+        "calibration)", "smoke": opts.smoke, "threads": opts.threads or 1,
+        "wall_s": time.perf_counter() - started,
+    }
+    payload: dict[str, object] = {
+        "params": params,
+        "data": {"files": [TRAIN_FILE, TEST_FILE], "series": len(train),
+                 "train_lengths": lengths, "horizon": HORIZON, "season": SEASON},
+        "published": {name: dict(zip(("smape", "mase", "owa"), v, strict=True))
+                      for name, v in PUBLISHED.items()},
+        "snaive": snaive,
+        # the published figures are for all 414 series: a subset has nothing to match
+        "snaive_check": {"expected": dict(zip(("smape", "mase"), PUBLISHED["sNaive"][:2],
+                                              strict=True)),
+                         "ok": snaive_matches(snaive) if len(train) == N_SERIES else None},
+        "tsattn": run, "rows": rows,
+        "goal": {"owa_below": OWA_GOAL, "owa": run["owa"], "gap": run["owa"] - OWA_GOAL},
+        "peers": "not run in this environment: NeuralForecast and Darts are not installed here "
+        "(installing them would pull a CUDA torch)",
+    }
+    md = _markdown(rows, run, snaive, params, len(train))
+    json_path, md_path = write("panel", payload, md, opts.out_dir, machine)
+    return {"json": json_path, "markdown": md_path}
+
+
+def _markdown(rows: list[dict[str, Any]], run: dict[str, Any], snaive: dict[str, float],
+              params: dict[str, Any], n_series: int) -> str:
+    model, resolved = params["model"], params["resolved"]
+    # M4 figures keep their three decimals (fmt rounds values over 10 to one)
+    cells = [{k: f"{v:.3f}" if isinstance(v, float) else v for k, v in row.items()} for row in rows]
+    table = markdown_table(cells, [("method", "method"), ("smape", "sMAPE"), ("mase", "MASE"),
+                                   ("owa", "OWA")])
+    lines = [
+        "## B6 many series: M4 Hourly (sMAPE, MASE, OWA; horizon 48)",
+        "",
+        f"{n_series} series; the 48 test values forecast from the whole training row; M4 "
+        "metrics (MASE scaled by each series' in-sample seasonal naive, m = 24; OWA against "
+        f"Naive2's 18.383 / 2.395). tsattn: `Forecaster(target=\"y\", time_col=\"time\", "
+        f"id_col=\"id\", lookback={model['lookback']}, horizon={HORIZON}, "
+        f"max_epochs={model['max_epochs']}, batch_size={model['batch_size']}, "
+        f"seed={model['seed']})`, all else the library defaults ({resolved['cell']}, "
+        f"{resolved['attention']} attention, hidden {resolved['hidden_size']}, RevIN "
+        f"{'on' if resolved['revin'] else 'off'}, segments of {resolved['segment_length']}, "
+        f"{resolved['loss']} loss, patience {resolved['patience']}); trained on each row minus "
+        "its last 48 values, early stopping and conformal calibration on those 48 "
+        f"({run['calibration_windows']} windows, one per series). Hourly time axis made up from "
+        f"{START} for every series. \\* published (official M4 results; Monash archive for "
+        "GluonTS).",
+        "",
+        table,
+        "",
+        "| tsattn | value |",
+        "|---|---|",
+        f"| OWA against the goal (< {OWA_GOAL:.3f}, the M4 winner) | {run['owa']:.3f} "
+        f"({run['owa'] - OWA_GOAL:+.3f}) |",
+        f"| 80 % interval: coverage / mean width (data units) / width ÷ mean abs(test) | "
+        f"{100 * run['coverage_80']:.1f} % / {fmt(run['width_80'])} / "
+        f"{fmt(run['relative_width_80'])} |",
+        f"| 95 % interval: coverage / mean width (data units) / width ÷ mean abs(test) | "
+        f"{100 * run['coverage_95']:.1f} % / {fmt(run['width_95'])} / "
+        f"{fmt(run['relative_width_95'])} |",
+        f"| epochs trained (best) / max | {run['epochs_trained']} ({run['best_epoch']}) / "
+        f"{model['max_epochs']} |",
+        f"| fit wall time s (of it the Trainer loop) | {run['fit_s']:.1f} ({run['loop_s']:.1f}) |",
+        f"| training series-windows/s (loop, validation included) | "
+        f"{fmt(run['train_series_windows_per_s'])} ({run['train_windows_per_epoch']:,} "
+        "windows an epoch) |",
+        f"| predict s ({n_series} series, intervals included) | {run['predict_s']:.2f} |",
+        f"| sNaive check (published 13.912 / 1.193 over all {N_SERIES} series) | "
+        f"{snaive['smape']:.3f} / {snaive['mase']:.3f} |",
+        "",
+        "Peers (NeuralForecast `LSTM`, Darts `BlockRNNModel`): not run in this environment; "
+        "they are not installed here, and installing them would pull a CUDA torch.",
+    ]
+    if params["smoke"]:
+        lines += ["", f"SMOKE RUN: {n_series} series, 1 epoch, hidden 16; not a result."]
+    return "\n".join(lines)
