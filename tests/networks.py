@@ -34,6 +34,6 @@ def network(**fields: Any) -> NetworkConfig:
     """A NetworkConfig from the shapes (`n_features`, `n_targets`, `n_future`, `lookback`,
     `horizon`; no static covariates unless `n_static` / `static_cardinalities` are given) and
     any hyperparameters to set."""
-    fields = {"n_static": 0, "static_cardinalities": (), **fields}
+    fields = {"n_static": 0, "static_cardinalities": (), "categorical": (), **fields}
     shapes = {name: fields.pop(name) for name in SHAPE_FIELDS}
     return NetworkConfig(**shapes, **network_params(**fields))

@@ -108,7 +108,8 @@ def test_the_network_vocabulary_is_the_config_vocabulary() -> None:
 def test_every_network_field_is_copied_by_name(params: dict) -> None:
     config = ForecasterConfig(target=["a", "b"], **params)
     network = NetworkConfig(n_features=3, n_targets=2, n_future=0, n_static=0,
-                            static_cardinalities=(), **config.network_params())  # fmt: skip
+                            static_cardinalities=(), categorical=(),
+                            **config.network_params())  # fmt: skip
     for name in network_fields():
         if name not in ("revin", "channel_independent", "segment_length", "num_heads",
                         "quantiles"):  # the resolved ones

@@ -43,3 +43,26 @@ def test_quickstart_beats_repeat_last_and_its_attention_has_a_preference(
     assert done["importance"]["importance"].sum() == pytest.approx(1.0)
     assert set(done["importance"]["variable"]) == {"OT", *done["sensors"]}
     assert done["same"]
+
+
+def test_panel_notebook_learns_the_plan_and_calibrates_its_intervals(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    matplotlib.use("Agg")
+    monkeypatch.chdir(NOTEBOOKS)
+    try:
+        done = run_notebook(NOTEBOOKS / "panel.ipynb")
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+    scores = done["scores"]
+    assert scores["mae"] < 0.6 * done["naive_mae"]
+    # about 400 test windows, overlapping: a few points of sampling noise around the level
+    assert abs(scores["coverage_80"] - 0.80) < 0.05 and abs(scores["coverage_95"] - 0.95) < 0.03
+    assert done["tv_lift"] == pytest.approx(3.0, abs=0.5)  # the planted TV lift
+    forecast = done["forecast"]
+    assert (forecast["sales_lo_95"] <= forecast["sales_lo_80"]).all()
+    assert (forecast["sales_hi_80"] <= forecast["sales_hi_95"]).all()
+    assert done["importance"]["variable"].iloc[0] == "promo"  # the strongest driver leads
+    assert "'region': categories ['mountain'] were not seen at fit" in done["unseen_warning"]

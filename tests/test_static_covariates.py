@@ -104,3 +104,13 @@ def test_numeric_statics_are_z_scored_across_series_and_booleans_are_categories(
     sizes = np.array([1.0, 2.5, 4.0, 1.0, 2.5, 4.0])
     np.testing.assert_allclose(encoded[:, 0], (sizes - sizes.mean()) / sizes.std(), rtol=1e-6)
     np.testing.assert_array_equal(encoded[:, 1], [2, 1, 1, 2, 1, 1])  # True -> 2, False -> 1
+
+
+def test_a_numeric_static_with_a_stray_text_value_names_it() -> None:
+    frame = _panel()
+    frame["size"] = frame["size"].astype(object)
+    frame.loc[frame["store"] == "s4", "size"] = "n/a"
+    stray = r"'size' is numeric but holds 'n/a' for series 's4'"
+    with pytest.raises(DataValidationError, match=stray):
+        Forecaster(target="sales", time_col="day", id_col="store", static_covariates=["size"],
+                   lookback=14, horizon=7).fit(frame)  # fmt: skip

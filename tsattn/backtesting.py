@@ -41,6 +41,7 @@ from tsattn.data import validate_frame, window_origins
 from tsattn.data._timeaxis import format_time, parse_times, to_time_index
 from tsattn.errors import ConfigError, DataValidationError
 from tsattn.extensions import unwatched
+from tsattn.preprocess import coded, learned_categories
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -147,13 +148,15 @@ def refit_backtest(
 
 def _reference_windows(config: ForecasterConfig, df: pd.DataFrame, stride: int) -> _Windows:
     """Validate `df` as a backtest does and lay out its windows, without fitting anything."""
+    categories = learned_categories(df, [*config.past_covariates, *config.future_covariates])
     try:
         frame = validate_frame(
-            df, target=config.target, time_col=config.time_col, id_col=config.id_col,
+            coded(df, categories), target=config.target, time_col=config.time_col,
+            id_col=config.id_col,
             past_covariates=config.past_covariates, future_covariates=config.future_covariates,
             freq=config.freq, fill_missing=config.fill_missing,
             constant_columns=config.constant_columns,
-            min_length=config.lookback + config.horizon,
+            min_length=config.lookback + config.horizon, categorical=list(categories),
         )  # fmt: skip
     except DataValidationError as err:
         raise DataValidationError(f"df: {err}") from None

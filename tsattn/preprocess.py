@@ -24,6 +24,7 @@ from tsattn.data import (
     validate_frame,
 )
 from tsattn.data._timeaxis import INTEGER_AXIS, describe_axis
+from tsattn.data.categories import is_categorical, learn_categories, to_codes
 from tsattn.data.static import StaticCovariates
 from tsattn.errors import DataValidationError
 from tsattn.nn import NetworkConfig
@@ -46,12 +47,16 @@ class FramePreprocessor:
         self.requested_freq = config.freq
         self.requested_calendar = config.calendar_features
         self.static: StaticCovariates | None = None  # learned at fit when there are statics
+        # category lists of the categorical past/future covariates, learned at fit
+        self.categories: dict[str, list[Any]] = {}
 
     # -- learned at fit ------------------------------------------------------------------------
 
     def fit(self, df: pd.DataFrame) -> Panel:
-        """Validate the training frame, learn frequency, calendar and scaling; return it scaled."""
+        """Validate the training frame, learn frequency, calendar, categories and scaling;
+        return it scaled."""
         s = self.settings
+        self.categories = learned_categories(df, [*s["past_covariates"], *s["future_covariates"]])
         validated = self._validate(
             df, "train_df", self.requested_freq, s["lookback"] + s["horizon"]
         )
@@ -67,7 +72,7 @@ class FramePreprocessor:
         self.static = StaticCovariates.fit(df, statics, s["id_col"]) if statics else None
         panel = self._with_static(build_panel(validated, self.calendar), df)
         self.feature_names = panel.columns
-        self.scaler = PanelScaler(s["scaling"]).fit(panel)
+        self.scaler = PanelScaler(s["scaling"]).fit(panel, unscaled=list(self.categories))
         return self.scaler.transform(panel)
 
     def transform(self, df: pd.DataFrame, *, role: str, for_prediction: bool = False) -> Panel:
@@ -118,7 +123,7 @@ class FramePreprocessor:
         s = self.settings
         try:
             return validate_frame(
-                df,
+                coded(df, self.categories),
                 target=s["target"],
                 time_col=s["time_col"],
                 id_col=s["id_col"],
@@ -128,6 +133,7 @@ class FramePreprocessor:
                 fill_missing=s["fill_missing"],
                 constant_columns=s["constant_columns"],
                 min_length=min_length,
+                categorical=list(self.categories),
             )
         except DataValidationError as err:
             raise DataValidationError(f"{role}: {err}") from None
@@ -152,8 +158,9 @@ class FramePreprocessor:
                     f"future_df with their values for the {s['horizon']} steps after each series"
                 )
             raw = future_covariates_array(
-                future_df, panel, s["horizon"], time_col=s["time_col"], id_col=s["id_col"]
-            )
+                coded(future_df, self.categories), panel, s["horizon"], time_col=s["time_col"],
+                id_col=s["id_col"],
+            )  # fmt: skip
             series = np.arange(panel.n_series)
             future = self.scaler.transform_future(raw, series, panel=panel)
         elif future_df is not None:
@@ -176,8 +183,18 @@ class FramePreprocessor:
             n_future=len(config.future_covariates) + 2 * len(self.calendar),
             n_static=self.static.n_numeric if self.static is not None else 0,
             static_cardinalities=self.static.cardinalities if self.static is not None else (),
+            categorical=self._coded_positions(config),
             **config.network_params(),
         )
+
+    def _coded_positions(self, config: ForecasterConfig) -> tuple[tuple[int, int, int], ...]:
+        """(past position, future position or -1, codes) of each categorical covariate."""
+        future = list(config.future_covariates)
+        return tuple(
+            (self.feature_names.index(name), future.index(name) if name in future else -1,
+             len(categories) + 1)
+            for name, categories in self.categories.items()
+        )  # fmt: skip
 
     def inverse_targets(self, values: np.ndarray, series: np.ndarray, panel: Panel) -> np.ndarray:
         """Undo scaling of (N, H, C, Q) forecasts; `series` indexes `panel.series_ids`."""
@@ -217,6 +234,7 @@ class FramePreprocessor:
             "feature_names": list(self.feature_names),
             "scaler": self.scaler.state_dict(),
             "static": self.static.state_dict() if self.static is not None else None,
+            "categories": self.categories,
         }
 
     @classmethod
@@ -232,5 +250,28 @@ class FramePreprocessor:
         prep.scaler = PanelScaler.from_state_dict(state["scaler"])
         static = state.get("static")  # absent in models saved before static covariates
         prep.static = StaticCovariates.from_state_dict(static) if static else None
+        prep.categories = dict(state.get("categories") or {})
         prep.settings.setdefault("static_covariates", [])
         return prep
+
+
+def learned_categories(df: pd.DataFrame, covariates: list[str]) -> dict[str, list[Any]]:
+    """The categories of each categorical covariate of the training frame, in column order."""
+    if not isinstance(df, pd.DataFrame):
+        return {}  # _validate says what it must be
+    return {
+        name: learn_categories(df[name])
+        for name in covariates
+        if name in df.columns and is_categorical(df[name])
+    }
+
+
+def coded(df: pd.DataFrame, categories: dict[str, list[Any]]) -> pd.DataFrame:
+    """`df` with each categorical covariate replaced by its codes (a copy; `df` is untouched)."""
+    present = {name: cats for name, cats in categories.items() if name in df.columns}
+    if not present:
+        return df
+    return df.assign(**{
+        name: to_codes(df[name], cats, what=f"covariate {name!r}")
+        for name, cats in present.items()
+    })  # fmt: skip

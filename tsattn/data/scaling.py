@@ -8,6 +8,7 @@ JSON without pickle.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -34,11 +35,17 @@ class PanelScaler:
 
     # -- fitting --------------------------------------------------------------------------------
 
-    def fit(self, panel: Panel, train_rows: np.ndarray | int | None = None) -> PanelScaler:
+    def fit(
+        self,
+        panel: Panel,
+        train_rows: np.ndarray | int | None = None,
+        unscaled: Sequence[str] = (),
+    ) -> PanelScaler:
         """Learn mean and std from the first `train_rows` rows of each series (all when None).
 
         Pass the training panel itself, or the full panel with `train_rows` (per series or one int)
-        so that nothing after the training cutoff reaches the statistics.
+        so that nothing after the training cutoff reaches the statistics. Columns in `unscaled`
+        (category codes, which the network embeds) keep mean 0 and scale 1.
         """
         if self.method not in ("standard", "none"):
             raise DataValidationError(
@@ -65,6 +72,8 @@ class PanelScaler:
         # A (near-)constant column would blow up: scale it by 1 instead (sklearn's rule of thumb).
         tiny = 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
         self.scale_ = np.where(std > tiny, std, 1.0)
+        kept = [j for j, name in enumerate(self.columns_) if name in set(unscaled)]
+        self.mean_[:, kept], self.scale_[:, kept] = 0.0, 1.0
         return self
 
     @staticmethod

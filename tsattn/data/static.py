@@ -10,8 +10,6 @@ values, never a KeyError. The categories are learned at fit and saved with the m
 
 from __future__ import annotations
 
-import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,11 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tsattn.data.categories import is_categorical, learn_categories, to_codes
 from tsattn.errors import DataValidationError
 
-__all__ = ["UNKNOWN", "StaticCovariates"]
-
-UNKNOWN = 0  # the code of a category unseen at fit (and of a missing one)
+__all__ = ["StaticCovariates"]
 
 
 @dataclass
@@ -42,9 +39,18 @@ class StaticCovariates:
         table = _per_series(df, encoder.columns, id_col)
         for name in encoder.columns:
             values = table[name]
-            if _is_categorical(values):
-                encoder.categorical[name] = sorted(pd.unique(values.dropna()).tolist(), key=str)
+            if is_categorical(values):
+                encoder.categorical[name] = learn_categories(values)
             else:
+                parsed = pd.to_numeric(values, errors="coerce")
+                bad = values[parsed.isna() & values.notna()]
+                if len(bad):
+                    raise DataValidationError(
+                        f"static covariate {name!r} is numeric but holds {bad.iloc[0]!r} for "
+                        f"series {bad.index[0]!r}; fix the value, or cast the column to "
+                        "'category' to treat it as categories"
+                    )
+                values = parsed
                 std = float(values.std(ddof=0))
                 encoder.numeric[name] = (float(values.mean()), std if std > 0 else 1.0)
         return encoder
@@ -75,29 +81,17 @@ class StaticCovariates:
                 f"static covariate {missing[0]!r} is missing for series {series!r}; give every "
                 "series a value"
             )
-        codes = [self._codes(name, table[name]) for name in self.categorical]
+        codes = [
+            to_codes(table[name], cats, what=f"static covariate {name!r}")
+            for name, cats in self.categorical.items()
+        ]
         return np.column_stack([*numeric, *codes]).astype(np.float32).reshape(len(table), -1)
-
-    def _codes(self, name: str, values: pd.Series) -> np.ndarray:
-        known = pd.Index(self.categorical[name], dtype=object)
-        codes = known.get_indexer(pd.Index(values.astype(object))) + 1  # -1 (unseen) -> 0
-        unseen = sorted({str(v) for v in values[codes == UNKNOWN].dropna()})
-        if unseen:
-            warnings.warn(
-                f"static covariate {name!r}: categories {unseen[:5]} were not seen at fit; they "
-                "are forecast with the 'unknown' embedding",
-                UserWarning,
-                stacklevel=4,
-            )
-        return codes.astype(np.float32)
 
     def state_dict(self) -> dict[str, Any]:
         return {
             "columns": self.columns,
             "numeric": {n: list(stats) for n, stats in self.numeric.items()},
-            "categorical": {
-                name: [_jsonable(v) for v in cats] for name, cats in self.categorical.items()
-            },
+            "categorical": {name: list(cats) for name, cats in self.categorical.items()},
         }
 
     @classmethod
@@ -135,18 +129,3 @@ def _per_series(df: pd.DataFrame, columns: list[str], id_col: str | None) -> pd.
     table = grouped.first()
     table.index = pd.Index(table.index, dtype=object)
     return table
-
-
-def _is_categorical(values: pd.Series) -> bool:
-    return not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(
-        values.dtype
-    )
-
-
-def _jsonable(value: Any) -> Any:
-    """Categories as plain JSON values: numpy scalars unwrapped, anything else as given."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value

@@ -97,6 +97,7 @@ def validate_frame(
     fill_missing: FillMissing = "raise",
     constant_columns: ConstantColumns = "raise",
     min_length: int | None = None,
+    categorical: Sequence[str] = (),
 ) -> ValidatedFrame:
     """Check `df` and return it sorted, in long format, with its frequency.
 
@@ -104,6 +105,8 @@ def validate_frame(
     time is in `time_col`, or in the index when `time_col` is None. `freq` is inferred from the most
     common step when None. `fill_missing` opts into filling NaN within each series; `min_length`
     (lookback + horizon when training) rejects series too short to yield one window.
+    `categorical` names covariates already coded as categories (`data.categories`), which may
+    be constant within a series.
     Unsorted rows are sorted (stable, by id then time) with a `UserWarning`.
     """
     columns = _check_arguments(target, past_covariates, future_covariates, time_col, id_col)
@@ -128,8 +131,10 @@ def validate_frame(
     _check_duplicates(ns, same, describe)
     offset = _check_frequency(ns, same, tz, freq, describe, where)
     values = fill_nan(values, offsets, codes, columns, fill_missing, describe)
-    if constant_columns == "raise":
-        _check_constant(values, offsets, columns, series_ids, wide=id_col is None)
+    if constant_columns == "raise":  # category codes are never scaled: constant is fine
+        numeric = [j for j, name in enumerate(columns) if name not in set(categorical)]
+        _check_constant(values[:, numeric], offsets, [columns[j] for j in numeric], series_ids,
+                        wide=id_col is None)  # fmt: skip
     if min_length is not None:
         _check_min_length(lengths, series_ids, min_length)
     frame = pd.DataFrame(values, columns=pd.Index(columns), copy=False)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from tsattn.errors import ConfigError
+from tsattn.nn.categorical import embedding_size
 
 __all__ = [
     "ATTENTIONS", "CELLS", "DECODERS", "SHAPE_FIELDS", "Attention", "Cell", "Decoder",
@@ -29,14 +30,16 @@ ATTENTIONS: tuple[str, ...] = get_args(Attention)
 DECODERS: tuple[str, ...] = get_args(Decoder)
 # The fields the data decides (from the first batch), not the user: every other field is a
 # ForecasterConfig field of the same name.
-SHAPE_FIELDS = ("n_features", "n_targets", "n_future", "n_static", "static_cardinalities")
+SHAPE_FIELDS = (
+    "n_features", "n_targets", "n_future", "n_static", "static_cardinalities", "categorical",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class NetworkConfig:
     """Shapes and architecture of an `AttentionSeq2Seq`.
 
-    The first five fields describe the data; the rest are the hyperparameters that
+    The first six fields describe the data; the rest are the hyperparameters that
     `ForecasterConfig` declares and documents. `num_heads` is only used by
     `attention="multihead"`: every other attention is single-head by definition and returns
     weights with N = 1. An empty `quantiles` tuple means a point forecast (Q = 1 in the output).
@@ -47,6 +50,8 @@ class NetworkConfig:
     n_future: int  # F: known-future features per horizon step (may be 0)
     n_static: int  # numeric static covariates per series (may be 0)
     static_cardinalities: tuple[int, ...]  # codes of each categorical static, unknown included
+    # coded categorical covariates: (position in past, in future or -1, codes incl. unknown)
+    categorical: tuple[tuple[int, int, int], ...]
     lookback: int  # L
     horizon: int  # H
     cell: Cell
@@ -68,6 +73,8 @@ class NetworkConfig:
         object.__setattr__(self, "quantiles", tuple(float(q) for q in self.quantiles))
         cardinalities = tuple(int(c) for c in self.static_cardinalities)
         object.__setattr__(self, "static_cardinalities", cardinalities)
+        coded = tuple((int(p), int(f), int(c)) for p, f, c in self.categorical)
+        object.__setattr__(self, "categorical", coded)
         self._check_shapes()
         self._check_invariants()
 
@@ -144,6 +151,19 @@ class NetworkConfig:
             return 0
         return min(range(len(self.quantiles)), key=lambda i: (abs(self.quantiles[i] - 0.5), i))
 
+    def embedded(self) -> NetworkConfig:
+        """The shapes after categorical codes become embeddings (`CategoricalInputs`)."""
+        if not self.categorical:
+            return self
+        widths = [embedding_size(card) for _, _, card in self.categorical]
+        ahead = [w for (_, f, _), w in zip(self.categorical, widths, strict=True) if f >= 0]
+        return dataclasses.replace(
+            self,
+            n_features=self.n_features - len(widths) + sum(widths),
+            n_future=self.n_future - len(ahead) + sum(ahead),
+            categorical=(),
+        )
+
     def per_channel(self) -> NetworkConfig:
         """The shapes one channel sees in channel-independent mode: its own target plus the
         shared (non-target) variables, forecasting one target."""
@@ -159,12 +179,14 @@ class NetworkConfig:
         data = dataclasses.asdict(self)
         data["quantiles"] = list(self.quantiles)
         data["static_cardinalities"] = list(self.static_cardinalities)
+        data["categorical"] = [list(column) for column in self.categorical]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NetworkConfig:
         """Inverse of `to_dict`; unknown keys raise rather than being silently dropped."""
-        data = {"n_static": 0, "static_cardinalities": [], **data}  # saved before statics
+        # models saved before static and categorical covariates
+        data = {"n_static": 0, "static_cardinalities": [], "categorical": [], **data}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

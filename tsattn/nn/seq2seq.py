@@ -31,6 +31,7 @@ import torch
 from torch import Tensor, nn
 
 from tsattn.errors import DataValidationError
+from tsattn.nn.categorical import CategoricalInputs
 from tsattn.nn.config import NetworkConfig
 from tsattn.nn.decoder import READ_GAIN, build_decoder
 from tsattn.nn.encoder import Encoder
@@ -64,7 +65,11 @@ class AttentionSeq2Seq(nn.Module):
         super().__init__()
         self.config = config
         self.revin = RevIN(config.n_targets) if config.revin else None
-        inner = config.per_channel()  # the shapes one recurrent pass sees
+        self.categorical = (
+            CategoricalInputs(config.n_features, config.n_future, config.categorical)
+            if config.categorical else None
+        )  # fmt: skip
+        inner = config.embedded().per_channel()  # the shapes one recurrent pass sees
         # covariates beside RevIN: an absolute-unit term, linear in the reads and window stats
         self.absolute_path = config.revin and (
             inner.n_features > inner.n_targets or inner.n_future > 0
@@ -148,6 +153,8 @@ class AttentionSeq2Seq(nn.Module):
         x = past
         if self.revin is not None:
             x, mean, std = self.revin.normalize(x)  # -> (B, L, V), (B, 1, C), (B, 1, C)
+        if self.categorical is not None:  # codes -> embeddings, numeric columns first
+            x, future = self.categorical(x, future)  # -> (B, L, V'), (B, H, F')
         # taken before input attention reweights it: the autoregressive decoder's first feedback
         x_targets = x[:, :, : self.config.n_targets]  # -> (B, L, C), the scale of predictions
         prediction, temporal_weights, input_weights = self._recurrent(
@@ -176,6 +183,8 @@ class AttentionSeq2Seq(nn.Module):
             prediction = candidates[1] if bool(self.use_absolute) else candidates[0]
         if not return_attention:
             return ForecastOutput(prediction, candidates=candidates)
+        if input_weights is not None and self.categorical is not None:
+            input_weights = self.categorical.fold(input_weights)  # -> (B, L, V)
         return ForecastOutput(prediction, temporal_weights, input_weights, candidates)
 
     def _level_term(self, mean: Tensor, std: Tensor) -> Tensor:

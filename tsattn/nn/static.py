@@ -12,15 +12,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from tsattn.nn.categorical import embedding_size
 from tsattn.nn.encoder import RNNState
 
-__all__ = ["StaticContext", "embedding_size"]
-
-
-def embedding_size(cardinality: int) -> int:
-    """Embedding width for a column of `cardinality` codes (the unknown bucket included):
-    fastai's rule of thumb, 1.6 * n^0.56, capped at 16 since statics only steer the state."""
-    return max(1, min(16, round(1.6 * cardinality**0.56)))
+__all__ = ["StaticContext"]
 
 
 class StaticContext(nn.Module):
