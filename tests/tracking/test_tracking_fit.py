@@ -140,6 +140,9 @@ def test_pyfunc_predictions_equal_in_memory_forecaster(
     pd.testing.assert_frame_equal(only, forecaster.predict(history, levels=[0.95]))
     pd.testing.assert_frame_equal(model.predict(history, params={"levels": []}),
                                   forecaster.predict(history))  # fmt: skip
+    run = tracked["client"].get_run(tracked["run_id"])
+    assert run.data.tags["tsattn.interval_levels"] == "0.8,0.95"
+    assert run.data.metrics["calibration_windows"] == forecaster.calibration_.n_windows > 0
 
 
 def test_registry_alias_resolves_and_loads(tracked: dict[str, Any], server_env: str) -> None:

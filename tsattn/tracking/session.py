@@ -105,6 +105,10 @@ class FitSession:
         if freq:
             mlflow.set_tag("tsattn.freq", freq)
             _log_params_once({"data.freq": freq})
+        calibration = getattr(forecaster, "calibration_", None)
+        if calibration is not None:  # the logged model carries conformal intervals
+            mlflow.set_tag("tsattn.interval_levels", ",".join(f"{x:g}" for x in calibration.levels))
+            mlflow.log_metric("calibration_windows", float(calibration.n_windows))
 
     def _log_model(self, forecaster: Forecaster, frame: pd.DataFrame) -> bool:
         """Log the pyfunc model; on failure save it locally and raise (or warn if offline ok).
