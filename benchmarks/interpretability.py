@@ -7,8 +7,9 @@ Two parts, both through the public `Forecaster` API:
   floor. Architectures: the library defaults (only columns and window given) and the
   configs/etth1.yaml architecture.
 - faithfulness on real data (ETTh1, exchange rate at the B1 split, L = H = 96, the data set's
-  configs/ file): `tsattn.interpret.faithfulness.deletion_test` at k = 5, 10, 20 %, plus the
-  attention's concentration (entropy over log L, top-10 % mass).
+  configs/ file; SML2010 with B7's DA-RNN model, L = 10, H = 1):
+  `tsattn.interpret.faithfulness.deletion_test` at k = 5, 10, 20 %, plus the attention's
+  concentration (entropy over log L, top-10 % mass).
 
 Every model is chosen by early stopping on validation; the test split is only scored.
 """
@@ -44,6 +45,8 @@ REAL = {"etth1": "configs/etth1.yaml", "exchange_rate": "configs/exchange_rate.y
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common(parser, 1)  # --smoke: one case, one epoch, no real data; no peers here
     parser.add_argument("--parts", default="planted,faithfulness", help="comma-separated")
+    parser.add_argument("--datasets", default=",".join([*REAL, "sml2010"]),
+                        help="faithfulness data sets, comma-separated")
 
 
 def _fits(case: PlantedCase, arch: dict[str, Any]) -> bool:
@@ -97,6 +100,25 @@ def faithfulness_rows(dataset: str, config_path: str) -> list[dict[str, Any]]:
     return rows
 
 
+def sml2010_faithfulness_rows(seed: int = 0) -> list[dict[str, Any]]:
+    """B7's model (DA-RNN mapping "lead", hidden 64, its validation-chosen settings) trained on
+    SML2010's train rows, then the deletion test on every test window. With L = 10, k = 5 and
+    10 % both delete one timestep and 20 % two."""
+    from benchmarks import darnn
+    from tsattn.interpret.tables import concentration
+
+    df = darnn.load()
+    real, _ = darnn.drivers(df)
+    frame, roles, _ = darnn.narx_frame(df, real, "lead")
+    train, val, test = darnn.splits(frame, int(roles["lookback"]))
+    fc = Forecaster(target=[darnn.TARGET], time_col="time", horizon=1, enable_progress_bar=False,
+                    accelerator="cpu", **roles, **{**darnn.MODEL, "hidden_size": 64, "seed": seed})
+    fc.fit(train, val_df=val)
+    table = deletion_test(fc, test)
+    stats = concentration(fc.interpret(test, origins="all"))
+    return list(table.assign(dataset="sml2010", **stats).to_dict("records"))
+
+
 def main(args: argparse.Namespace) -> dict[str, Path]:
     options = common(args, 1)
     if options.threads:
@@ -112,8 +134,12 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
                 if _fits(case, arch):
                     planted.append(planted_row(case, name, arch, 1 if args.smoke else None))
     if "faithfulness" in parts and not args.smoke:
+        wanted = args.datasets.split(",")
         for dataset, path in REAL.items():
-            faithful.extend(faithfulness_rows(dataset, path))
+            if dataset in wanted:
+                faithful.extend(faithfulness_rows(dataset, path))
+        if "sml2010" in wanted:
+            faithful.extend(sml2010_faithfulness_rows())
     body = "\n\n".join([
         "## B5 planted truth (library defaults and configs/ architectures)",
         markdown_table(planted, [("case", "case"), ("arch", "architecture"), ("S", "S"),
