@@ -41,7 +41,10 @@ FLOORS_TESTS ?= tests/test_dependency_floors.py tests/test_forecaster.py \
 	tests/tuning/test_tuning_parallel.py tests/tuning/test_tuning_storage.py \
 	tests/tuning/test_tuning_trial_runs.py tests/tracking/test_tracking_runs.py \
 	tests/tracking/test_tracking_fit.py tests/tracking/test_tracking_uri.py \
-	--deselect tests/tracking/test_tracking_fit.py::test_pyfunc_predictions_equal_in_memory_forecaster
+	tests/test_calibration.py tests/test_static_covariates.py \
+	tests/test_categorical_covariates.py tests/test_integer_time.py \
+	--deselect tests/tracking/test_tracking_fit.py::test_pyfunc_predictions_equal_in_memory_forecaster \
+	--deselect tests/test_integer_time.py::test_a_declared_job_reads_and_writes_integer_steps_and_replaces_a_rerun
 
 floors-setup: $(FLOORS_STAMP)
 

@@ -159,6 +159,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         `levels` (e.g. [0.8, 0.95]) adds calibrated interval bounds `<target>_lo_80`,
         `<target>_hi_80`, ...; the model must have been calibrated for them (`calibrate`).
         """
+        self.check_levels(levels or [])  # before any work
         outputs, panel = self._run_last(df, future_df, attention=False)
         intervals = self._bounds(outputs, levels)
         return forecast_frame(outputs, panel, self._fitted(), intervals=intervals)
@@ -226,6 +227,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         """
         if refit_interval(refit) is not None:  # raises on a bad value
             return refit_backtest(self, df, stride=stride, refit=refit, levels=levels).frame
+        self.check_levels(levels or [])
         outputs, panel = self._run_all(df, stride=stride, attention=False)
         return forecast_frame(
             outputs, panel, self._fitted(), with_actuals=True,
@@ -245,6 +247,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
 
         "normalised" scores in the training z-score space (the long-horizon benchmark protocol).
         """
+        self.check_levels(levels or [])
         outputs, panel = self._run_all(df, stride=stride, attention=False)
         prep = self._fitted()
         point_index = self.network_.config.median_index
