@@ -12,7 +12,10 @@ end at different times. Calendar features are off by default, so the dates thems
 read.
 
 tsattn runs through the public ``Forecaster`` API at the library defaults, with only the columns,
-the window (lookback 168, horizon 48), ``max_epochs`` 8, batch 256 and the seed given (``MODEL``).
+the window (lookback 168, horizon 48), ``max_epochs`` 8, batch 256 and the seed given (``MODEL``),
+unless ``--loss``, ``--max-epochs`` or ``--set`` change them; ``--seeds N`` forecasts the mean of N
+such models. ``--validation`` runs the same protocol one horizon earlier without reading the test
+file (the last 48 training values are the truth), which is where configurations are compared.
 The last 48 values of every training row are held out: the model trains on the rest, stops early
 on the held-out window (val = the last 48 + lookback values) and calibrates its conformal 80 %
 and 95 % intervals on the same window, one per series. It then forecasts the test values from
