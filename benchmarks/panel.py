@@ -12,7 +12,10 @@ end at different times. Calendar features are off by default, so the dates thems
 read.
 
 tsattn runs through the public ``Forecaster`` API at the library defaults, with only the columns,
-the window (lookback 168, horizon 48), ``max_epochs`` 8, batch 256 and the seed given (``MODEL``).
+the window (lookback 168, horizon 48), ``max_epochs`` 8, batch 256 and the seed given (``MODEL``),
+unless ``--loss``, ``--max-epochs`` or ``--set`` change them; ``--seeds N`` forecasts the mean of N
+such models. ``--validation`` runs the same protocol one horizon earlier without reading the test
+file (the last 48 training values are the truth), which is where configurations are compared.
 The last 48 values of every training row are held out: the model trains on the rest, stops early
 on the held-out window (val = the last 48 + lookback values) and calibrates its conformal 80 %
 and 95 % intervals on the same window, one per series. It then forecasts the test values from
@@ -23,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -60,6 +65,14 @@ PUBLISHED: dict[str, tuple[float, float, float | None]] = {
 MODEL: dict[str, Any] = {"lookback": 168, "max_epochs": 8, "batch_size": 256}
 
 Series = dict[str, np.ndarray]
+
+# The defaults' test figures (MODEL, seed 0), from the full run of benchmarks/results/panel.json
+# at commit 8eb08fa7b9: shown beside another configuration's row
+DEFAULTS_RECORDED: dict[str, Any] = {
+    "smape": 11.100, "mase": 0.969, "owa": 0.504, "coverage_80": 0.801, "coverage_95": 0.959,
+    "fit_s": 262.3, "epochs_trained": 8, "best_epoch": 3,
+    "when": "recorded run, commit 8eb08fa7b9",
+}
 
 
 # -- data ------------------------------------------------------------------------------------------
@@ -190,17 +203,14 @@ def training_windows(fit: pd.DataFrame, lookback: int) -> int:
     return int(np.sum(lengths - lookback - HORIZON + 1))
 
 
-def fit_tsattn(
-    train: Series, test: Series, *, seed: int, overrides: dict[str, Any]
+def _fit_member(
+    fit_df: pd.DataFrame, held_df: pd.DataFrame, full_df: pd.DataFrame, *, seed: int,
+    spec: dict[str, Any], held_points: bool,
 ) -> dict[str, Any]:
-    """Fit on the rows minus their last 48 values, early-stop and calibrate on those, forecast
-    the test values from the full rows; M4 scores, interval scores and timings."""
+    """One Forecaster: fit on ``fit_df``, early-stop and calibrate on ``held_df``, forecast
+    the 48 steps after ``full_df`` (and, for an ensemble, the held-out 48 after ``fit_df``)."""
     from tsattn import Forecaster
 
-    spec = {**MODEL, **overrides}
-    lookback = int(spec["lookback"])
-    full_df = long_frame(train)
-    fit_df, held_df = split_holdout(full_df, lookback)
     fc = Forecaster(target="y", time_col="time", id_col="id", horizon=HORIZON, seed=seed,
                     interval_levels=list(LEVELS), enable_progress_bar=False, accelerator="cpu",
                     **spec)
@@ -210,35 +220,116 @@ def fit_tsattn(
     fit_s = time.perf_counter() - start
 
     start = time.perf_counter()
-    forecast = fc.predict(full_df, levels=list(LEVELS))  # reads each series' last 168 values
+    forecast = fc.predict(full_df, levels=list(LEVELS))  # reads each series' last L values
     predict_s = time.perf_counter() - start
-    forecast = forecast.sort_values(["id", "time"], kind="stable")
-    points = {sid: part["y"].to_numpy(np.float64) for sid, part in forecast.groupby("id")}
+    forecast = forecast.sort_values(["id", "time"], kind="stable").reset_index(drop=True)
+    member: dict[str, Any] = {"fc": fc, "forecast": forecast, "fit_s": fit_s,
+                              "loop_s": timer.seconds, "predict_s": predict_s}
+    if held_points:  # the forecast of the held-out 48 values, for the ensemble's calibration
+        held = fc.predict(fit_df).sort_values(["id", "time"], kind="stable")
+        member["held"] = {sid: part["y"].to_numpy(np.float64) for sid, part in held.groupby("id")}
+    return member
+
+
+def _points(forecast: pd.DataFrame) -> Series:
+    return {sid: part["y"].to_numpy(np.float64) for sid, part in forecast.groupby("id")}
+
+
+def ensemble_intervals(
+    points: Series, held_points: Series, fit_df: pd.DataFrame, held_truth: Series,
+    levels: tuple[float, ...] = LEVELS,
+) -> pd.DataFrame:
+    """Split-conformal bounds around the ensemble's mean forecast, the way
+    ``tsattn.calibration`` builds them around one model's: scores |y - point| on the held-out
+    window, in each series' z-units (the population std of its training values, as tsattn's
+    scaler), the ceil((n + 1) * level)-th smallest per horizon step; a frame like ``predict``'s
+    (id, y, bounds), sorted by id then step."""
+    from tsattn.calibration import interval_columns
+
+    ids = sorted(points)
+    scale = fit_df.groupby("id")["y"].std(ddof=0)
+    scale = scale.where(scale > 0, 1.0)
+    s = np.array([scale[sid] for sid in ids])[:, None]  # (N, 1)
+    scores = np.abs(np.stack([held_truth[sid] for sid in ids])
+                    - np.stack([held_points[sid] for sid in ids])) / s  # (N, H)
+    n = len(ids)
+    point = np.stack([points[sid] for sid in ids])
+    frame = pd.DataFrame({"id": np.repeat(ids, HORIZON), "y": point.ravel()})
+    for level in levels:
+        rank = min(math.ceil((n + 1) * level), n)
+        q = np.sort(scores, axis=0)[rank - 1]  # (H,)
+        lo_col, hi_col = interval_columns("y", level)
+        frame[lo_col] = (point - q * s).ravel()
+        frame[hi_col] = (point + q * s).ravel()
+    return frame
+
+
+def fit_tsattn(
+    train: Series, test: Series, *, seed: int, overrides: dict[str, Any], seeds: int = 1
+) -> dict[str, Any]:
+    """Fit on the rows minus their last 48 values, early-stop and calibrate on those, forecast
+    the test values from the full rows; M4 scores, interval scores and timings.
+
+    ``seeds`` > 1 fits that many models (seeds ``seed``, ``seed`` + 1, ...) the same way and
+    forecasts their mean, with conformal intervals recalibrated for the mean on the same
+    held-out window (``ensemble_intervals``); each member's own scores are kept too.
+    """
+    spec = {**MODEL, **overrides}
+    lookback = int(spec["lookback"])
+    full_df = long_frame(train)
+    fit_df, held_df = split_holdout(full_df, lookback)
+    members = [_fit_member(fit_df, held_df, full_df, seed=seed + k, spec=spec,
+                           held_points=seeds > 1) for k in range(seeds)]
+    member_points = [_points(m["forecast"]) for m in members]
+    if seeds == 1:
+        points, forecast = member_points[0], members[0]["forecast"]
+    else:
+        points = {sid: np.mean([p[sid] for p in member_points], axis=0) for sid in test}
+        held_points = {sid: np.mean([m["held"][sid] for m in members], axis=0) for sid in test}
+        held_truth = {sid: values[-HORIZON:] for sid, values in train.items()}
+        forecast = ensemble_intervals(points, held_points, fit_df, held_truth)
     if set(points) != set(test) or any(len(p) != HORIZON for p in points.values()):
         raise RuntimeError("the forecast does not hold 48 steps for every series")
 
-    history = fc.history_
-    epochs_run = len(history)
     n_windows = training_windows(fit_df, lookback)
-    best = int(history["val_loss"].to_numpy().argmin()) + 1 if "val_loss" in history else None
-    return {
-        "seed": seed,
+    runs = []
+    for k, member in enumerate(members):
+        fc, history = member["fc"], member["fc"].history_
+        runs.append({
+            "seed": seed + k,
+            **m4_scores(member_points[k], test, train),
+            "fit_s": member["fit_s"], "loop_s": member["loop_s"],
+            "predict_s": member["predict_s"], "epochs_trained": len(history),
+            "best_epoch": int(history["val_loss"].to_numpy().argmin()) + 1,
+            "epochs_trained_attr": int(fc.epochs_trained_),
+            "best_val_loss": float(history["val_loss"].min()),
+            "history": {k: [float(x) for x in v]
+                        for k, v in history.to_dict(orient="list").items()},
+        })
+    first = members[0]["fc"]
+    epochs = sum(r["epochs_trained"] for r in runs)
+    loop_s = sum(r["loop_s"] for r in runs)
+    out = {
+        **runs[0],  # one model: its figures; an ensemble: the first member's, then overwritten
+        "seeds": [r["seed"] for r in runs],
         **m4_scores(points, test, train),
         **interval_scores(forecast, test),
-        "fit_s": fit_s, "loop_s": timer.seconds, "predict_s": predict_s,
-        "epochs_trained": epochs_run, "best_epoch": best,
-        "epochs_trained_attr": int(fc.epochs_trained_),
+        "fit_s": sum(r["fit_s"] for r in runs), "loop_s": loop_s,
+        "predict_s": sum(r["predict_s"] for r in runs),
         "train_windows_per_epoch": n_windows,
         # one target, so a window is one series-window
-        "train_series_windows_per_s": epochs_run * n_windows / timer.seconds,
-        "calibration_windows": int(fc.calibration_.n_windows),
-        "best_val_loss": float(history["val_loss"].min()),
-        "history": {k: [float(x) for x in v] for k, v in history.to_dict(orient="list").items()},
-        "network": fc.network_.config.to_dict(),
-        "resolved": {k: fc.config().resolved()[k] for k in (
+        "train_series_windows_per_s": epochs * n_windows / loop_s,
+        "calibration_windows": int(first.calibration_.n_windows),
+        "network": first.network_.config.to_dict(),
+        "resolved": {k: first.config().resolved()[k] for k in (
             "cell", "attention", "hidden_size", "num_layers", "revin", "channel_independent",
-            "segment_length", "loss", "learning_rate", "patience", "lr_scheduler", "dropout")},
+            "segment_length", "loss", "learning_rate", "patience", "lr_scheduler", "dropout",
+            "lookback", "max_epochs")},
     }
+    if seeds > 1:
+        out["members"] = runs
+        out["intervals"] = "conformal, recalibrated for the mean forecast on the held-out window"
+    return out
 
 
 # -- command ---------------------------------------------------------------------------------------
@@ -249,8 +340,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     parser.add_argument("--max-epochs", type=int, default=None,
                         help=f"override max_epochs (default {MODEL['max_epochs']}; smoke 1)")
+    parser.add_argument("--loss", choices=["mse", "mae", "huber"], default=None,
+                        help="training loss (default: the library's, mse)")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="an ensemble: fit N models (seeds --seed, --seed + 1, ...) and "
+                        "forecast their mean (default 1, one model)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                        help="another Forecaster parameter, e.g. --set hidden_size=128")
     parser.add_argument("--series", type=int, default=None,
                         help=f"only the first N series (default all 414; smoke {SMOKE_SERIES})")
+    parser.add_argument("--validation", action="store_true",
+                        help="score on a validation split instead of the test file (which is "
+                        "then never read): forecast the last 48 values of every training row "
+                        "from the rest, the same protocol one horizon earlier; writes "
+                        "panel_validation.json/.md")
+
+
+def chosen_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The configuration the command line asked for, on top of ``MODEL`` (the smoke run's tiny
+    sizes are not part of it)."""
+    chosen: dict[str, Any] = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
+    if args.loss:
+        chosen["loss"] = args.loss
+    if args.max_epochs:
+        chosen["max_epochs"] = args.max_epochs
+    return chosen
+
+
+def config_label(chosen: dict[str, Any], seeds: int) -> str:
+    """A row's name: "defaults", or what differs from them."""
+    parts = [f"{k} {v}" for k, v in chosen.items()]
+    if seeds > 1:
+        parts.append(f"mean of {seeds} seeds")
+    return ", ".join(parts) if parts else "defaults"
 
 
 def main(args: argparse.Namespace) -> dict[str, Path]:
@@ -260,79 +382,117 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
     torch.set_num_threads(opts.threads or 1)
     machine = describe()
     started = time.perf_counter()
-    train, test = load()
+    if args.validation:  # the test file is never read
+        rows_in = read_rows(REPO_ROOT / TRAIN_FILE)
+        train = {sid: values[:-HORIZON] for sid, values in rows_in.items()}
+        test = {sid: values[-HORIZON:] for sid, values in rows_in.items()}
+    else:
+        train, test = load()
     n_series = args.series or (SMOKE_SERIES if opts.smoke else None)
     if n_series:
         keep = list(train)[:n_series]
         train, test = {s: train[s] for s in keep}, {s: test[s] for s in keep}
+    chosen = chosen_options(args)
     overrides: dict[str, Any] = {}
     if opts.smoke:
         overrides.update(max_epochs=1, hidden_size=16)
-    if args.max_epochs:
-        overrides["max_epochs"] = args.max_epochs
+    overrides.update(chosen)
+    label = config_label(chosen, args.seeds)
 
     snaive = m4_scores(seasonal_naive(train), test, train)
-    run = fit_tsattn(train, test, seed=args.seed, overrides=overrides)
-    rows: list[dict[str, Any]] = [
+    run = fit_tsattn(train, test, seed=args.seed, overrides=overrides, seeds=args.seeds)
+    scored = "validation" if args.validation else "this run"
+    rows: list[dict[str, Any]] = [] if args.validation else [
         {"method": f"{name}\\*", "smape": s, "mase": m, "owa": o}
         for name, (s, m, o) in PUBLISHED.items()
     ]
-    rows.append({"method": "sNaive (this run: metric check)", **snaive})
-    rows.append({"method": "tsattn defaults (this run)",
+    rows.append({"method": f"sNaive ({scored}: metric check)", **snaive})
+    if label != "defaults" and not args.validation and not opts.smoke and not n_series:
+        rows.append({"method": f"tsattn defaults ({DEFAULTS_RECORDED['when']})",
+                     **{k: DEFAULTS_RECORDED[k] for k in ("smape", "mase", "owa")}})
+    rows.append({"method": f"tsattn {label} ({scored})",
                  **{k: run[k] for k in ("smape", "mase", "owa")}})
     lengths = sorted({len(v) for v in train.values()})
     params = {
         "model": {**MODEL, **overrides, "horizon": HORIZON, "seed": args.seed,
                   "interval_levels": list(LEVELS)},
+        "chosen": chosen, "seeds": args.seeds, "label": label,
+        "validation": args.validation,
         "resolved": run["resolved"], "time_axis": f"hourly from {START} for every series",
         "holdout": f"last {HORIZON} training values per series (early stopping and conformal "
         "calibration)", "smoke": opts.smoke, "threads": opts.threads or 1,
         "wall_s": time.perf_counter() - started,
     }
+    if args.validation:
+        params["scored_on"] = (f"the last {HORIZON} values of every training row, forecast from "
+                               "the rest (the test file is not read)")
     payload: dict[str, object] = {
         "params": params,
-        "data": {"files": [TRAIN_FILE, TEST_FILE], "series": len(train),
-                 "train_lengths": lengths, "horizon": HORIZON, "season": SEASON},
+        "data": {"files": [TRAIN_FILE] if args.validation else [TRAIN_FILE, TEST_FILE],
+                 "series": len(train), "train_lengths": lengths, "horizon": HORIZON,
+                 "season": SEASON},
         "published": {name: dict(zip(("smape", "mase", "owa"), v, strict=True))
                       for name, v in PUBLISHED.items()},
         "snaive": snaive,
-        # the published figures are for all 414 series: a subset has nothing to match
+        # the published figures are for all 414 series' test values: nothing else matches them
         "snaive_check": {"expected": dict(zip(("smape", "mase"), PUBLISHED["sNaive"][:2],
                                               strict=True)),
-                         "ok": snaive_matches(snaive) if len(train) == N_SERIES else None},
+                         "ok": snaive_matches(snaive)
+                         if len(train) == N_SERIES and not args.validation else None},
         "tsattn": run, "rows": rows,
         "goal": {"owa_below": OWA_GOAL, "owa": run["owa"], "gap": run["owa"] - OWA_GOAL},
         "peers": "not run in this environment: NeuralForecast and Darts are not installed here "
         "(installing them would pull a CUDA torch)",
     }
+    if label != "defaults":
+        payload["defaults_recorded"] = DEFAULTS_RECORDED
     md = _markdown(rows, run, snaive, params, len(train))
-    json_path, md_path = write("panel", payload, md, opts.out_dir, machine)
+    name = "panel_validation" if args.validation else "panel"
+    json_path, md_path = write(name, payload, md, opts.out_dir, machine)
     return {"json": json_path, "markdown": md_path}
 
 
 def _markdown(rows: list[dict[str, Any]], run: dict[str, Any], snaive: dict[str, float],
               params: dict[str, Any], n_series: int) -> str:
     model, resolved = params["model"], params["resolved"]
+    validation, seeds = params["validation"], params["seeds"]
     # M4 figures keep their three decimals (fmt rounds values over 10 to one)
     cells = [{k: f"{v:.3f}" if isinstance(v, float) else v for k, v in row.items()} for row in rows]
     table = markdown_table(cells, [("method", "method"), ("smape", "sMAPE"), ("mase", "MASE"),
                                    ("owa", "OWA")])
+    extra = "".join(f", {k}={v!r}" for k, v in params["chosen"].items()
+                    if k not in ("lookback", "max_epochs"))
+    members = run.get("members", [run])
+    if validation:
+        title = ("## B6 many series: M4 Hourly, VALIDATION split (sMAPE, MASE, OWA; horizon 48)")
+        what = (f"{n_series} series; the last 48 values of every training row forecast from the "
+                "rest of it (the test file is not read), by the benchmark's protocol one horizon "
+                "earlier: trained on each row minus its last 96 values, early stopping and "
+                "calibration on values -96 to -49; MASE scaled on the rows the model sees.")
+    else:
+        title = "## B6 many series: M4 Hourly (sMAPE, MASE, OWA; horizon 48)"
+        what = (f"{n_series} series; the 48 test values forecast from the whole training row; "
+                "trained on each row minus its last 48 values, early stopping and conformal "
+                f"calibration on those 48 ({run['calibration_windows']} windows, one per "
+                "series).")
+    ensemble = (f" The forecast is the mean of {seeds} models trained alike with seeds "
+                f"{', '.join(str(x) for x in run['seeds'])}; its conformal intervals are "
+                "recalibrated for the mean on the same held-out window."
+                if seeds > 1 else "")
     lines = [
-        "## B6 many series: M4 Hourly (sMAPE, MASE, OWA; horizon 48)",
+        title,
         "",
-        f"{n_series} series; the 48 test values forecast from the whole training row; M4 "
-        "metrics (MASE scaled by each series' in-sample seasonal naive, m = 24; OWA against "
-        f"Naive2's 18.383 / 2.395). tsattn: `Forecaster(target=\"y\", time_col=\"time\", "
+        f"{what} M4 metrics (MASE scaled by each series' in-sample seasonal naive, m = 24; OWA "
+        "against Naive2's 18.383 / 2.395). tsattn: `Forecaster(target=\"y\", time_col=\"time\", "
         f"id_col=\"id\", lookback={model['lookback']}, horizon={HORIZON}, "
-        f"max_epochs={model['max_epochs']}, batch_size={model['batch_size']}, "
+        f"max_epochs={model['max_epochs']}, batch_size={model['batch_size']}{extra}, "
         f"seed={model['seed']})`, all else the library defaults ({resolved['cell']}, "
         f"{resolved['attention']} attention, hidden {resolved['hidden_size']}, RevIN "
         f"{'on' if resolved['revin'] else 'off'}, segments of {resolved['segment_length']}, "
-        f"{resolved['loss']} loss, patience {resolved['patience']}); trained on each row minus "
-        "its last 48 values, early stopping and conformal calibration on those 48 "
-        f"({run['calibration_windows']} windows, one per series). Hourly time axis made up from "
-        f"{START} for every series. \\* published (official M4 results; Monash archive for "
-        "GluonTS).",
+        f"{resolved['loss']} loss, patience {resolved['patience']}).{ensemble} Hourly time axis "
+        f"made up from {START} for every series."
+        + ("" if validation else " \\* published (official M4 results; Monash archive for "
+           "GluonTS)."),
         "",
         table,
         "",
@@ -340,25 +500,34 @@ def _markdown(rows: list[dict[str, Any]], run: dict[str, Any], snaive: dict[str,
         "|---|---|",
         f"| OWA against the goal (< {OWA_GOAL:.3f}, the M4 winner) | {run['owa']:.3f} "
         f"({run['owa'] - OWA_GOAL:+.3f}) |",
-        f"| 80 % interval: coverage / mean width (data units) / width ÷ mean abs(test) | "
+        f"| 80 % interval: coverage / mean width (data units) / width ÷ mean abs(truth) | "
         f"{100 * run['coverage_80']:.1f} % / {fmt(run['width_80'])} / "
         f"{fmt(run['relative_width_80'])} |",
-        f"| 95 % interval: coverage / mean width (data units) / width ÷ mean abs(test) | "
+        f"| 95 % interval: coverage / mean width (data units) / width ÷ mean abs(truth) | "
         f"{100 * run['coverage_95']:.1f} % / {fmt(run['width_95'])} / "
         f"{fmt(run['relative_width_95'])} |",
-        f"| epochs trained (best) / max | {run['epochs_trained']} ({run['best_epoch']}) / "
-        f"{model['max_epochs']} |",
-        f"| fit wall time s (of it the Trainer loop) | {run['fit_s']:.1f} ({run['loop_s']:.1f}) |",
+        f"| epochs trained (best) / max{' per model' if seeds > 1 else ''} | "
+        + ", ".join(f"{m['epochs_trained']} ({m['best_epoch']})" for m in members)
+        + f" / {model['max_epochs']} |",
+    ]
+    if seeds > 1:
+        lines.append("| each model alone: sMAPE / MASE / OWA | " + "; ".join(
+            f"seed {m['seed']}: {m['smape']:.3f} / {m['mase']:.3f} / {m['owa']:.3f}"
+            for m in members) + " |")
+    lines += [
+        f"| fit wall time s{', all models' if seeds > 1 else ''} (of it the Trainer loop) | "
+        f"{run['fit_s']:.1f} ({run['loop_s']:.1f}) |",
         f"| training series-windows/s (loop, validation included) | "
         f"{fmt(run['train_series_windows_per_s'])} ({run['train_windows_per_epoch']:,} "
         "windows an epoch) |",
         f"| predict s ({n_series} series, intervals included) | {run['predict_s']:.2f} |",
-        f"| sNaive check (published 13.912 / 1.193 over all {N_SERIES} series) | "
-        f"{snaive['smape']:.3f} / {snaive['mase']:.3f} |",
-        "",
-        "Peers (NeuralForecast `LSTM`, Darts `BlockRNNModel`): not run in this environment; "
-        "they are not installed here, and installing them would pull a CUDA torch.",
     ]
+    if not validation:
+        lines.append(f"| sNaive check (published 13.912 / 1.193 over all {N_SERIES} series) | "
+                     f"{snaive['smape']:.3f} / {snaive['mase']:.3f} |")
+        lines += ["", "Peers (NeuralForecast `LSTM`, Darts `BlockRNNModel`): not run in this "
+                  "environment; they are not installed here, and installing them would pull a "
+                  "CUDA torch."]
     if params["smoke"]:
         lines += ["", f"SMOKE RUN: {n_series} series, 1 epoch, hidden 16; not a result."]
     return "\n".join(lines)
