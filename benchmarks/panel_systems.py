@@ -15,7 +15,7 @@ are otherwise on the data scale, where a few large series dominate) plus per-win
 normalisation (NeuralForecast's ``scaler_type="standard"``, Darts' reversible instance norm;
 tsattn's RevIN). Budget: at most tsattn's 8 epochs of windows (8 x 244,618 series-windows), cut
 at ``max_train_s`` (panel.py passes tsattn's training-loop time of the same run): training stops
-at the last validation point that fits in that time. Validation every ``val_every_windows``.
+at the last validation point that fits in both. Validation every ``val_every_windows``.
 """
 
 from __future__ import annotations
@@ -51,12 +51,14 @@ def _unscale(points: dict[str, np.ndarray], stats: dict[str, tuple[float, float]
             for sid, p in points.items()}
 
 
-def _budget(namespace: str, max_train_s: float, monitor: str, windows_per_batch: int | None):
+def _budget(namespace: str, max_train_s: float, max_windows: int, monitor: str,
+            windows_per_batch: int | None):
     """A Lightning callback (of ``namespace``'s flavour): times the training loop (validation
-    included, as tsattn's figure) and counts its windows (``windows_per_batch`` a batch, or the
+    included, as tsattn's figure) and counts its windows (``windows_per_batch`` a batch, or
     the batch's own count when None); stops training at the last validation point
-    that fits in ``max_train_s`` (the next chunk is predicted to last as long as the previous
-    one); keeps the weights of the best validation loss and restores them when training ends.
+    that fits in ``max_train_s`` and ``max_windows`` (the next chunk is predicted to take as long
+    and hold as many windows as the previous one); keeps the weights of the best validation loss
+    and restores them when training ends.
 
     Darts and NeuralForecast run on ``pytorch_lightning``; a callback must subclass that one.
     """
@@ -65,7 +67,7 @@ def _budget(namespace: str, max_train_s: float, monitor: str, windows_per_batch:
     class Budget(pl.Callback):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
             self.start = self.mark = self.seconds = 0.0
-            self.batches, self.windows, self.capped = 0, 0, False
+            self.batches, self.windows, self.mark_windows, self.capped = 0, 0, 0, False
             self.best_loss, self.best_windows, self.best_state = float("inf"), 0, None
             self.val_history: list[dict[str, float]] = []
 
@@ -75,9 +77,10 @@ def _budget(namespace: str, max_train_s: float, monitor: str, windows_per_batch:
         def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
             self.batches += 1
             self.windows += windows_per_batch or _batch_len(batch)
-            # a safety net only: the stop normally falls on a validation point
-            if time.perf_counter() - self.start > 1.5 * max_train_s:
-                self.capped = trainer.should_stop = True
+            # safety nets only: the stop normally falls on a validation point
+            over_time = time.perf_counter() - self.start > 1.5 * max_train_s
+            if over_time or self.windows >= max_windows:
+                trainer.should_stop, self.capped = True, over_time
 
         def on_validation_end(self, trainer, pl_module) -> None:
             if trainer.sanity_checking or not self.start:
@@ -90,8 +93,10 @@ def _budget(namespace: str, max_train_s: float, monitor: str, windows_per_batch:
                 self.best_loss, self.best_windows = loss, self.windows
                 self.best_state = copy.deepcopy(pl_module.state_dict())
             chunk, self.mark = now - self.mark, now
-            if now - self.start + chunk > max_train_s:
-                self.capped = trainer.should_stop = True
+            chunk_windows, self.mark_windows = self.windows - self.mark_windows, self.windows
+            over_time = now - self.start + chunk > max_train_s
+            if over_time or self.windows + chunk_windows > max_windows:
+                trainer.should_stop, self.capped = True, over_time
 
         def on_train_end(self, trainer, pl_module) -> None:
             self.seconds = time.perf_counter() - self.start
@@ -137,7 +142,7 @@ def neuralforecast_lstm(
     torch.set_num_threads(threads)
     data = _panel(n_series, lookback)
     steps = -(-max_windows // batch_size)
-    budget = _budget("pytorch_lightning", max_train_s, "ptl/val_loss", batch_size)
+    budget = _budget("pytorch_lightning", max_train_s, max_windows, "ptl/val_loss", batch_size)
     model = LSTM(
         h=HORIZON, input_size=lookback, encoder_n_layers=1, encoder_hidden_size=hidden,
         decoder_hidden_size=hidden, decoder_layers=2, loss=MSE(), learning_rate=1e-3,
@@ -180,16 +185,18 @@ def darts_block_rnn(
     max_windows: int, max_train_s: float, val_every_windows: int, threads: int,
 ) -> dict[str, object]:
     """Darts ``BlockRNNModel`` (LSTM encoder, dense head to all 48 steps) over the list of series:
-    every window of every training part, stride 1 (tsattn's windows), ``n_epochs`` =
-    ``max_windows`` / windows an epoch; ``val_series`` = each series' last 48 + 168 values."""
+    the windows of every training part, stride 1, ``val_series`` = each series' last 48 + 168
+    values. A Darts epoch is not tsattn's: Darts draws as many windows from every series as the
+    longest one has (414 x 697 = 288,558; the 700-value series' 437 windows come round again),
+    so ``n_epochs`` is only a ceiling and the budget callback stops at ``max_windows``."""
     import torch
     from darts import TimeSeries
     from darts.models import BlockRNNModel
 
     torch.set_num_threads(threads)
     data = _panel(n_series, lookback)
-    n_epochs = max(1, round(max_windows / data["windows_per_epoch"]))
-    budget = _budget("pytorch_lightning", max_train_s, "val_loss", None)
+    n_epochs = -(-max_windows // data["windows_per_epoch"])  # Darts' epochs are longer
+    budget = _budget("pytorch_lightning", max_train_s, max_windows, "val_loss", None)
     val_fraction = min(1.0, val_every_windows / data["windows_per_epoch"])
     model = BlockRNNModel(
         model="LSTM", input_chunk_length=lookback, output_chunk_length=HORIZON,
