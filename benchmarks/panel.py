@@ -20,6 +20,12 @@ The last 48 values of every training row are held out: the model trains on the r
 on the held-out window (val = the last 48 + lookback values) and calibrates its conformal 80 %
 and 95 % intervals on the same window, one per series. It then forecasts the test values from
 the full training rows. Nothing is chosen on the test split.
+
+With ``--peers`` the same run also trains NeuralForecast ``LSTM`` and Darts ``BlockRNNModel``
+(``benchmarks/panel_systems.py``) in the peers' environment (``make bench-peers-env``), on the
+same series, split and test values, at most tsattn's windows x epochs and cut at tsattn's
+training time of this run; they are scored here with the same metric code and written to
+``panel_peers.{json,md}``, apart from tsattn's own ``panel.{json,md}``.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ import pandas as pd
 from benchmarks.cli_common import add_common, common
 from benchmarks.machine import describe
 from benchmarks.results import fmt, markdown_table, write
+from benchmarks.runner import peers_python, run_worker
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TRAIN_FILE, TEST_FILE = "data/M4-Hourly-train.csv", "data/M4-Hourly-test.csv"
@@ -63,6 +70,11 @@ PUBLISHED: dict[str, tuple[float, float, float | None]] = {
 
 # The issue filer's configuration: the library defaults plus the window and a training budget
 MODEL: dict[str, Any] = {"lookback": 168, "max_epochs": 8, "batch_size": 256}
+
+# (label, worker function in panel_systems), run in the peers' environment with --peers
+PEERS = [("NeuralForecast LSTM", "neuralforecast_lstm"),
+         ("Darts BlockRNNModel (LSTM)", "darts_block_rnn")]
+VAL_CHECKS_PER_EPOCH = 8  # the peers validate every 1/8 of tsattn's epoch of windows
 
 Series = dict[str, np.ndarray]
 
@@ -354,6 +366,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "then never read): forecast the last 48 values of every training row "
                         "from the rest, the same protocol one horizon earlier; writes "
                         "panel_validation.json/.md")
+    parser.add_argument("--peers", action="store_true",
+                        help="also train NeuralForecast LSTM and Darts BlockRNNModel in "
+                        "benchmarks/.venv-peers (make bench-peers-env) and write panel_peers."
+                        "{json,md}; skipped with a note when that environment is absent")
+    parser.add_argument("--peer-train-s", type=float, default=None,
+                        help="the peers' training-time budget in seconds (default: tsattn's "
+                        "training-loop time in this run)")
 
 
 def chosen_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -441,19 +460,141 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
                          if len(train) == N_SERIES and not args.validation else None},
         "tsattn": run, "rows": rows,
         "goal": {"owa_below": OWA_GOAL, "owa": run["owa"], "gap": run["owa"] - OWA_GOAL},
-        "peers": "not run in this environment: NeuralForecast and Darts are not installed here "
-        "(installing them would pull a CUDA torch)",
     }
     if label != "defaults":
         payload["defaults_recorded"] = DEFAULTS_RECORDED
-    md = _markdown(rows, run, snaive, params, len(train))
+    peer_note = "not run on the validation split" if args.validation else _peers_skipped(
+        args, opts.peers)
+    paths: dict[str, Path] = {}
+    if not peer_note:
+        peer_rows, peer_params = run_peers(train, test, run, overrides, args, opts.threads or 1)
+        peer_payload: dict[str, object] = {
+            "params": {**peer_params, "smoke": opts.smoke, "threads": opts.threads or 1},
+            "data": payload["data"], "snaive": snaive,
+            "tsattn": {k: run.get(k) for k in (
+                "smape", "mase", "owa", "fit_s", "loop_s", "predict_s", "epochs_trained",
+                "best_epoch", "train_windows_per_epoch", "train_series_windows_per_s")},
+            "rows": peer_rows,
+        }
+        md = _peers_markdown(peer_rows, run, peer_params, len(train), opts.smoke)
+        paths["peers_json"], paths["peers_markdown"] = write(
+            "panel_peers", peer_payload, md, opts.out_dir, machine)
+        payload["peers"] = "run in this run: see panel_peers.json / panel_peers.md"
+    else:
+        payload["peers"] = f"not run in this environment: {peer_note}"
+    md = _markdown(rows, run, snaive, params, len(train), str(payload["peers"]))
     name = "panel_validation" if args.validation else "panel"
-    json_path, md_path = write(name, payload, md, opts.out_dir, machine)
-    return {"json": json_path, "markdown": md_path}
+    paths["json"], paths["markdown"] = write(name, payload, md, opts.out_dir, machine)
+    return paths
+
+
+# -- peers -----------------------------------------------------------------------------------------
+
+
+def _peers_skipped(args: argparse.Namespace, allowed: bool) -> str:
+    """Why the peers are not run, or "" when they are."""
+    if not args.peers:
+        return "--peers not given (NeuralForecast and Darts live in benchmarks/.venv-peers)"
+    if not allowed:
+        return "--no-peers given"
+    if peers_python() is None:
+        return "benchmarks/.venv-peers is absent (make bench-peers-env builds it)"
+    return ""
+
+
+def run_peers(
+    train: Series, test: Series, run: dict[str, Any], overrides: dict[str, Any],
+    args: argparse.Namespace, threads: int,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Each peer in a fresh process of the peers' interpreter, one after the other, on the
+    first ``len(train)`` series; their point forecasts scored here with ``m4_scores``."""
+    per_epoch = int(run["train_windows_per_epoch"])
+    epochs = int(overrides.get("max_epochs", MODEL["max_epochs"]))
+    budget_s = float(args.peer_train_s or run["loop_s"])
+    params: dict[str, Any] = {
+        "n_series": len(train), "seed": args.seed, "lookback": int(MODEL["lookback"]),
+        "batch_size": int(MODEL["batch_size"]), "hidden": int(overrides.get("hidden_size", 64)),
+        "max_windows": epochs * per_epoch, "max_train_s": budget_s,
+        "val_every_windows": max(1, per_epoch // VAL_CHECKS_PER_EPOCH), "threads": threads,
+    }
+    python = peers_python()
+    rows: list[dict[str, Any]] = []
+    for label, func in PEERS:
+        res = run_worker(f"panel_systems:{func}", params, python=python, threads=threads,
+                         timeout_s=1.5 * budget_s + 900)
+        if not res.ok:
+            rows.append({"system": label, "error": res.error[-3000:]})
+            continue
+        result: dict[str, Any] = dict(res.result)
+        points = {sid: np.asarray(v, np.float64) for sid, v in result.pop("forecasts").items()}
+        if set(points) != set(test) or any(len(p) != HORIZON for p in points.values()):
+            rows.append({"system": label, "error": "the forecast does not hold 48 steps for "
+                         "every series"})
+            continue
+        rows.append({"system": label, **m4_scores(points, test, train), **result,
+                     "peak_rss_mb": res.peak_rss_mb, "process_s": res.wall_s})
+    return rows, {**params, "budget": f"at most {epochs} x {per_epoch:,} series-windows "
+                  f"(tsattn's epochs x windows), cut at {budget_s:.1f} s of training "
+                  "(tsattn's training-loop time in this run unless --peer-train-s)"}
+
+
+def _peers_markdown(rows: list[dict[str, Any]], run: dict[str, Any], params: dict[str, Any],
+                    n_series: int, smoke: bool) -> str:
+    ours = {"system": "tsattn defaults (this run)", "smape": run["smape"], "mase": run["mase"],
+            "owa": run["owa"], "loop_s": run["loop_s"],
+            "trained_windows": run["epochs_trained"] * run["train_windows_per_epoch"],
+            "epochs_equivalent": float(run["epochs_trained"]),
+            "train_series_windows_per_s": run["train_series_windows_per_s"],
+            "best": f"epoch {run['best_epoch']}"}
+    cells = [ours]
+    for row in rows:
+        if "error" in row:
+            cells.append({"system": row["system"], "note": "failed: see panel_peers.json"})
+            continue
+        share = row["best_at_windows"] / run["train_windows_per_epoch"]
+        cells.append({**row, "best": f"{share:.2f} epochs' windows",
+                      "note": "stopped by the time budget" if row["capped_by_time"]
+                      else "window budget spent"})
+    for cell in cells:
+        for key in ("smape", "mase", "owa"):
+            if isinstance(cell.get(key), float):
+                cell[key] = f"{cell[key]:.3f}"
+        if isinstance(cell.get("trained_windows"), int | float):
+            cell["trained"] = (f"{int(cell['trained_windows']):,} "
+                               f"({cell['epochs_equivalent']:.2f} epochs)")
+    table = markdown_table(cells, [
+        ("system", "system"), ("smape", "sMAPE"), ("mase", "MASE"), ("owa", "OWA"),
+        ("loop_s", "training s"), ("trained", "series-windows trained (tsattn epochs)"),
+        ("train_series_windows_per_s", "train series-windows/s"), ("best", "best validation at"),
+        ("note", "note")])
+    lines = [
+        "## B6 peers: M4 Hourly, the same run (sMAPE, MASE, OWA; horizon 48)",
+        "",
+        f"{n_series} series, the split, test values and M4 metric code of the tsattn table. Peers "
+        "in their own environment (`benchmarks/.venv-peers`), each in a fresh process: "
+        f"NeuralForecast `LSTM(h={HORIZON}, input_size={params['lookback']}, encoder_n_layers=1, "
+        f"encoder_hidden_size={params['hidden']}, decoder_hidden_size={params['hidden']}, "
+        f"loss=MSE(), scaler_type='standard', windows_batch_size={params['batch_size']})` and "
+        f"Darts `BlockRNNModel(model='LSTM', input_chunk_length={params['lookback']}, "
+        f"output_chunk_length={HORIZON}, hidden_dim={params['hidden']}, n_rnn_layers=1, "
+        f"batch_size={params['batch_size']}, use_reversible_instance_norm=True)`, Adam 1e-3, "
+        "series z-scored with their training part's mean and std (as tsattn does). Trained on "
+        f"each row minus its last {HORIZON} values, validated on those {HORIZON} (with their "
+        f"{params['lookback']} values of context) every {params['val_every_windows']:,} "
+        "series-windows, the best validation checkpoint kept; the test values forecast from the "
+        f"full training rows. Budget: {params['budget']}; a peer stops at the last validation "
+        "point that fits. Training s and series-windows/s: the Trainer loop, validation "
+        "included, one thread each.",
+        "",
+        table,
+    ]
+    if smoke:
+        lines += ["", f"SMOKE RUN: {n_series} series, 1 epoch, hidden 16; not a result."]
+    return "\n".join(lines)
 
 
 def _markdown(rows: list[dict[str, Any]], run: dict[str, Any], snaive: dict[str, float],
-              params: dict[str, Any], n_series: int) -> str:
+              params: dict[str, Any], n_series: int, peers: str) -> str:
     model, resolved = params["model"], params["resolved"]
     validation, seeds = params["validation"], params["seeds"]
     # M4 figures keep their three decimals (fmt rounds values over 10 to one)
@@ -525,9 +666,7 @@ def _markdown(rows: list[dict[str, Any]], run: dict[str, Any], snaive: dict[str,
     if not validation:
         lines.append(f"| sNaive check (published 13.912 / 1.193 over all {N_SERIES} series) | "
                      f"{snaive['smape']:.3f} / {snaive['mase']:.3f} |")
-        lines += ["", "Peers (NeuralForecast `LSTM`, Darts `BlockRNNModel`): not run in this "
-                  "environment; they are not installed here, and installing them would pull a "
-                  "CUDA torch."]
+        lines += ["", f"Peers (NeuralForecast `LSTM`, Darts `BlockRNNModel`): {peers}."]
     if params["smoke"]:
         lines += ["", f"SMOKE RUN: {n_series} series, 1 epoch, hidden 16; not a result."]
     return "\n".join(lines)
