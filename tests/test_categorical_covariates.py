@@ -112,3 +112,10 @@ def test_embedded_columns_keep_the_numeric_ones_first_and_fold_back_per_variable
     folded = inputs.fold(torch.full((1, 1, 2 + width), 1.0 / (2 + width)))
     torch.testing.assert_close(folded.sum(-1), torch.ones(1, 1))
     assert folded[0, 0, 2] == pytest.approx(width / (2 + width))
+
+
+def test_the_deletion_test_runs_on_a_model_with_coded_inputs(fitted: Forecaster) -> None:
+    from tsattn.interpret import deletion_test
+
+    table = deletion_test(fitted, _stores(n=80), fractions=(0.1,), draws=2, max_windows=20)
+    assert np.isfinite(table["ratio"]).all() and table["windows"].iloc[0] == 20

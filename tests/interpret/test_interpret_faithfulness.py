@@ -24,3 +24,12 @@ def test_a_deleted_run_at_either_end_takes_the_nearest_kept_value() -> None:
     out = interpolate_over(past, deleted)
     np.testing.assert_allclose(out[0, :, 0], [2.0, 2.0, 2.0, 3.0, 4.0, 5.0])
     np.testing.assert_allclose(out[1, :, 0], [6.0, 7.0, 8.0, 8.0, 8.0, 8.0])
+
+
+def test_category_codes_take_the_nearest_kept_code_never_one_between() -> None:
+    # codes 1 and 3 around a deleted run: interpolation would invent category 2
+    past = np.array([[[0.0, 1.0], [5.0, 1.0], [2.0, 1.0], [9.0, 3.0], [4.0, 3.0]]])
+    deleted = np.array([[False, True, True, False, False]])
+    out = interpolate_over(past, deleted, categorical=(1,))
+    np.testing.assert_array_equal(out[0, :, 1], [1.0, 1.0, 3.0, 3.0, 3.0])  # step 1 nearer 0
+    np.testing.assert_allclose(out[0, :, 0], [0.0, 3.0, 6.0, 9.0, 4.0])  # numeric: as before

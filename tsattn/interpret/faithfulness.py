@@ -25,11 +25,15 @@ if TYPE_CHECKING:
 __all__ = ["deletion_test", "interpolate_over"]
 
 
-def interpolate_over(past: np.ndarray, deleted: np.ndarray) -> np.ndarray:
+def interpolate_over(
+    past: np.ndarray, deleted: np.ndarray, categorical: tuple[int, ...] = ()
+) -> np.ndarray:
     """Replace the `deleted` (W, L) timesteps of `past` (W, L, V) by linear interpolation.
 
     Each variable is interpolated between its nearest kept neighbours inside the window; a run at
-    either end takes the nearest kept value.
+    either end takes the nearest kept value. The `categorical` variables hold category codes,
+    where a value between two codes would be a third category: they take the code of the
+    nearest kept step (the earlier one on a tie).
     """
     out = past.copy()
     steps = np.arange(past.shape[1])
@@ -38,8 +42,12 @@ def interpolate_over(past: np.ndarray, deleted: np.ndarray) -> np.ndarray:
         if not gone.any():
             continue
         kept = steps[~gone]
+        nearest = kept[np.abs(steps[gone][:, None] - kept[None, :]).argmin(axis=1)]
         for v in range(past.shape[2]):
-            out[w, gone, v] = np.interp(steps[gone], kept, past[w, kept, v])
+            if v in categorical:
+                out[w, gone, v] = past[w, nearest, v]
+            else:
+                out[w, gone, v] = np.interp(steps[gone], kept, past[w, kept, v])
     return out
 
 
@@ -110,11 +118,12 @@ def deletion_test(forecaster: Forecaster, df: pd.DataFrame, *,
     and `ratio`, the smaller. `forecaster` is a fitted `tsattn.Forecaster`."""
     network = forecaster.network_.cpu()
     past, future, static = _windows(forecaster, df, stride, max_windows)
+    codes = tuple(position for position, _, _ in network.config.categorical)
     base, importance = _forecast(network, past, future, static)
     rng = np.random.default_rng(seed)
 
     def change(mask: np.ndarray) -> float:
-        perturbed, _ = _forecast(network, interpolate_over(past, mask), future, static)
+        perturbed, _ = _forecast(network, interpolate_over(past, mask, codes), future, static)
         return float(np.mean((perturbed - base) ** 2))
 
     rows = []
