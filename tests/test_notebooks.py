@@ -25,17 +25,22 @@ def run_notebook(path: Path) -> dict[str, Any]:
     return namespace
 
 
-def test_quickstart_beats_repeat_last_and_its_attention_has_a_preference(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def _run_headless(name: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Run notebooks/`name` from its own folder with a non-interactive matplotlib backend."""
     matplotlib.use("Agg")
     monkeypatch.chdir(NOTEBOOKS)
     try:
-        done = run_notebook(NOTEBOOKS / "quickstart.ipynb")
+        return run_notebook(NOTEBOOKS / name)
     finally:
         import matplotlib.pyplot as plt
 
         plt.close("all")
+
+
+def test_quickstart_beats_repeat_last_and_its_attention_has_a_preference(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    done = _run_headless("quickstart.ipynb", monkeypatch)
     assert done["scores"]["mse"] < done["naive_mse"]
     assert len(done["forecast"]) == 24
     # "where it looked": some lag is attended well above uniform (lift 1)
@@ -48,14 +53,7 @@ def test_quickstart_beats_repeat_last_and_its_attention_has_a_preference(
 def test_panel_notebook_learns_the_plan_and_calibrates_its_intervals(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    matplotlib.use("Agg")
-    monkeypatch.chdir(NOTEBOOKS)
-    try:
-        done = run_notebook(NOTEBOOKS / "panel.ipynb")
-    finally:
-        import matplotlib.pyplot as plt
-
-        plt.close("all")
+    done = _run_headless("panel.ipynb", monkeypatch)
     scores = done["scores"]
     assert scores["mae"] < 0.6 * done["naive_mae"]
     # about 400 test windows, overlapping: a few points of sampling noise around the level
