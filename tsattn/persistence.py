@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMAT_VERSION", "load_forecaster_state", "save_forecaster_state"]
 
-FORMAT_VERSION = 3  # 2: the plain network, no Lightning module; 3: additive attention on sigmoid
+FORMAT_VERSION = 4  # 2: the plain network, no Lightning module; 3: additive attention on sigmoid;
+# 4: input attention's variable logits stored scaled (the same weights mean other logits)
 _STATE_FILE = "forecaster.json"
 _WEIGHTS_FILE = "weights.pt"
 
