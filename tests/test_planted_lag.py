@@ -62,10 +62,13 @@ def test_input_attention_ranks_the_driver_first(name: str) -> None:
     case = BY_NAME[name]
     fc, test, _ = _fit(case, input_attention=True)
     weights = fc.interpret(test, kind="input", origins="all", stride=7)
-    ranking = list(weights.groupby("variable")["weight"].mean().sort_values(ascending=False).index)
+    shares = weights.groupby("variable")["weight"].mean().sort_values(ascending=False)
     # first, so above both noise drivers; the target's own history carries nothing the driver
     # does not, so its place is not asserted
-    assert ranking[0] == "driver", ranking
+    assert shares.index[0] == "driver", shares.to_dict()
+    # and by a margin that gates: near-uniform weights (0.25 each here) that merely rank the
+    # driver first would leave the noise in the forecast
+    assert shares["driver"] >= 0.6, shares.to_dict()
 
 
 @pytest.mark.slow
