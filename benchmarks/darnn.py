@@ -73,7 +73,11 @@ MODEL: dict[str, Any] = {
     "learning_rate": 3e-3,
     "lr_scheduler": "cosine",  # annealed over max_epochs: validation loss flattens by ~25
     "max_epochs": 30,
-    "patience": 10,
+    # the whole schedule, keeping the best validation epoch: never worse on validation than
+    # stopping early, and the validation loss jumps around until the rate anneals (one seed
+    # stopped at epoch 19 with patience 10: best validation loss 6.7e-5 against 4.9e-5 and
+    # 5.1e-5 for the two seeds that ran the schedule)
+    "patience": None,
 }
 
 
