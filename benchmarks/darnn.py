@@ -232,6 +232,22 @@ def baselines(frame: pd.DataFrame, roles: dict[str, Any]) -> dict[str, dict[str,
     }
 
 
+def ridge_needs(frame: pd.DataFrame, roles: dict[str, Any], source: dict[str, str]
+                ) -> dict[str, float]:
+    """Per real driver: how much the ridge's validation MAE rises when it is left out.
+
+    A driver whose removal does not raise it carries nothing a linear one-step forecast can use,
+    so no attention can be asked to rank it above a noise driver."""
+    full = baselines(frame, roles)["ridge"]["val_mae"]
+    drivers = [*roles["past_covariates"], *roles["future_covariates"]]
+    rises = {}
+    for column in drivers:
+        kept = {key: [c for c in roles[key] if c != column]
+                for key in ("past_covariates", "future_covariates")}
+        rises[source[column]] = baselines(frame, {**roles, **kept})["ridge"]["val_mae"] - full
+    return rises
+
+
 # -- tsattn ----------------------------------------------------------------------------------------
 
 
@@ -267,14 +283,19 @@ def fit_tsattn(
     return out
 
 
-def noise_summary(run: dict[str, Any], real: list[str], noise: list[str]) -> dict[str, Any]:
-    """Input-attention mass on the noise drivers and whether each one is under every real one."""
+def noise_summary(run: dict[str, Any], real: list[str], noise: list[str],
+                  needed: list[str]) -> dict[str, Any]:
+    """Input-attention mass on the noise drivers and whether each one is under every real one,
+    and under every real one the ridge needs (`needed`)."""
     w = run["input_attention"]
     total = sum(w.values())
     on_drivers = sum(w[c] for c in [*real, *noise])
     on_noise = sum(w[c] for c in noise)
     weakest_real = min(w[c] for c in real)
+    weakest_needed = min(w[c] for c in needed)
     return {
+        "noise_above_weakest_needed": sum(w[c] > weakest_needed for c in noise),
+        "every_noise_below_every_needed": max(w[c] for c in noise) < weakest_needed,
         "noise_share_of_driver_mass": on_noise / on_drivers,
         "noise_share_of_all_mass": on_noise / total,
         "target_share": w[TARGET] / total,
@@ -358,7 +379,9 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
         noisy_row = summarise(f"tsattn ({noise_hidden}) + {len(noise)} noise drivers", noisy_runs)
         rows.append(noisy_row)
         clean = summarise("clean", runs[clean_key])
-        per_seed = [noise_summary(r, real, noise) for r in noisy_runs]
+        rises = ridge_needs(frame, roles, source)
+        needed = [c for c in real if rises[c] > 0]
+        per_seed = [noise_summary(r, real, noise, needed) for r in noisy_runs]
         noise_study = {
             "hidden": noise_hidden, "noise": f"{len(noise)} AR(1) series, each with the train "
             "mean, std and lag-1 autocorrelation of one real driver", "noise_seed": NOISE_SEED,
@@ -370,6 +393,7 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
             "every_noise_below_every_real_all_seeds": all(
                 p["every_noise_below_every_real"] for p in per_seed),
             "weights": _mean_weights(noisy_runs),
+            "ridge_val_mae_rise_without": rises, "ridge_needs": needed,
         }
 
     base = baselines(frame, roles)
@@ -424,8 +448,8 @@ def _markdown(rows: list[dict[str, Any]], noise: dict[str, Any] | None, real: li
         f"{params['roles']['lookback']}, {params['roles']['n_past_covariates']} past / "
         f"{params['roles']['n_future_covariates']} future covariates); tsattn: LSTM, additive "
         f"temporal attention, input attention, batch {params['model']['batch_size']}, lr "
-        f"{params['model']['learning_rate']}, ≤ {params['model']['max_epochs']} epochs, early "
-        f"stopping on validation. \\* published (Qin et al. 2017, Table 2).",
+        f"{params['model']['learning_rate']} cosine-annealed over {params['model']['max_epochs']} "
+        f"epochs, the best validation epoch kept. \\* published (Qin et al. 2017, Table 2).",
         "",
         "| model | MAE | MAPE (%) | RMSE | epochs | fit s |",
         "|---|---|---|---|---|---|",
@@ -458,11 +482,19 @@ def _markdown(rows: list[dict[str, Any]], noise: dict[str, Any] | None, real: li
             + ", ".join("yes" if p["every_noise_below_every_real"] else
                         f"no ({p['noise_above_weakest_real']} above the weakest real)"
                         for p in per_seed) + " |",
+            f"| every noise driver below every real one the ridge needs "
+            f"({len(noise['ridge_needs'])} of {len(real)}: its validation MAE rises without "
+            f"them) | "
+            + ", ".join("yes" if p["every_noise_below_every_needed"] else
+                        f"no ({p['noise_above_weakest_needed']} above the weakest needed)"
+                        for p in per_seed) + " |",
             "| target's own share of all input-attention mass | "
             + ", ".join(f"{100 * p['target_share']:.1f} %" for p in per_seed) + " |",
         ]
         weights = noise["weights"]
         ranked = sorted(weights, key=weights.get, reverse=True)  # type: ignore[arg-type]
-        lines += ["", "Mean input-attention weight per variable (noisy model, test windows): "
-                  + ", ".join(f"`{v}` {weights[v]:.3f}" for v in ranked) + "."]
+        star = {v: "\\*" if v in noise["ridge_needs"] else "" for v in ranked}
+        lines += ["", "Mean input-attention weight per variable (noisy model, test windows; "
+                  "\\* a real driver the ridge needs): "
+                  + ", ".join(f"`{v}`{star[v]} {weights[v]:.3f}" for v in ranked) + "."]
     return "\n".join(lines)

@@ -62,5 +62,9 @@ def test_panel_notebook_learns_the_plan_and_calibrates_its_intervals(
     forecast = done["forecast"]
     assert (forecast["sales_lo_95"] <= forecast["sales_lo_80"]).all()
     assert (forecast["sales_hi_80"] <= forecast["sales_hi_95"]).all()
-    assert done["importance"]["variable"].iloc[0] == "promo"  # the strongest driver leads
+    # temperature moves sales by 0.05 a degree, the weakest planted effect: input attention
+    # ranks it last, at under half its uniform share of a third (sales' own history, carrying
+    # level and week, and the promotions both matter, so their order is not asserted)
+    importance = done["importance"].set_index("variable")["importance"]
+    assert importance.idxmin() == "temperature" and importance["temperature"] < 1 / 6
     assert "'region': categories ['mountain'] were not seen at fit" in done["unseen_warning"]

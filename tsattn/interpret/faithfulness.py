@@ -1,7 +1,7 @@
 """Does the attention say what the model uses? A deletion test on real windows.
 
-For each window, the k % past timesteps with the most attention (mean over forecast steps, heads
-and targets) are replaced by a neutral value, linear interpolation between their kept neighbours,
+For each window, the k % past timesteps with the most attention (mean over forecast steps and
+heads) are replaced by a neutral value, linear interpolation between their kept neighbours,
 and the forecast is run again. The same is done for k % random timesteps, drawn both scattered
 and as one contiguous block: deleting a run hurts more than deleting scattered points whatever
 the attention says, so the honest figure is the smaller of the two ratios
@@ -9,6 +9,10 @@ the attention says, so the honest figure is the smaller of the two ratios
     ratio = change(top k %) / change(random k %),   change = mean squared forecast difference.
 
 A ratio near 1 means the weights do not reflect what the network reads.
+
+A channel-independent network attends separately for each target, so each target is tested on
+its own attention (`interpret(target=...)`) and its own forecast: the mean of the targets'
+weights would pick timesteps that no one target's forecast chose.
 """
 
 from __future__ import annotations
@@ -52,9 +56,10 @@ def interpolate_over(
 
 
 def _forecast(network: torch.nn.Module, past: np.ndarray, future: np.ndarray | None,
-              static: np.ndarray | None = None,
+              static: np.ndarray | None = None, target: int | None = None,
               batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
-    """Point forecasts (W, H, C, Q) and the attention per past timestep (W, L) of `past`."""
+    """Point forecasts (W, H, C, Q) and the attention per past timestep (W, L) of `past`:
+    `target`'s own attention in a channel-independent network, else the mean over targets."""
     predictions, importance = [], []
     network.eval()
     with torch.inference_mode():
@@ -62,7 +67,8 @@ def _forecast(network: torch.nn.Module, past: np.ndarray, future: np.ndarray | N
             chunk = torch.from_numpy(past[start : start + batch_size])
             fut = None if future is None else torch.from_numpy(future[start : start + batch_size])
             stat = None if static is None else torch.from_numpy(static[start : start + batch_size])
-            out = network(chunk, fut, return_attention=True, static=stat)
+            out = network(chunk, fut, return_attention=True, static=stat,
+                          attention_target=target)
             predictions.append(out.prediction.numpy())
             if out.temporal_attention is not None:  # (B, N, H, L) -> (B, L)
                 importance.append(out.temporal_attention.mean(dim=(1, 2)).numpy())
@@ -117,24 +123,36 @@ def deletion_test(forecaster: Forecaster, df: pd.DataFrame, *,
     timesteps, the mean change over `draws` scattered and contiguous random draws, both ratios
     and `ratio`, the smaller. `forecaster` is a fitted `tsattn.Forecaster`."""
     network = forecaster.network_.cpu()
+    config = network.config
     past, future, static = _windows(forecaster, df, stride, max_windows)
-    codes = tuple(position for position, _, _ in network.config.categorical)
-    base, importance = _forecast(network, past, future, static)
+    codes = tuple(position for position, _, _ in config.categorical)
+    # a channel-independent network has one attention per target: test each on its own
+    targets: list[int | None] = (
+        list(range(config.n_targets))
+        if config.channel_independent and config.n_targets > 1 else [None]
+    )  # fmt: skip
+    attended = {t: _forecast(network, past, future, static, t) for t in targets}
     rng = np.random.default_rng(seed)
 
-    def change(mask: np.ndarray) -> float:
-        perturbed, _ = _forecast(network, interpolate_over(past, mask, codes), future, static)
-        return float(np.mean((perturbed - base) ** 2))
+    def change(masks: dict[int | None, np.ndarray]) -> float:
+        """Mean squared forecast change, each target's forecast under its own deletion."""
+        changes = []
+        for target, mask in masks.items():
+            perturbed, _ = _forecast(network, interpolate_over(past, mask, codes), future, static)
+            base = attended[target][0]
+            picked = slice(None) if target is None else slice(target, target + 1)
+            changes.append(np.mean((perturbed[:, :, picked] - base[:, :, picked]) ** 2))
+        return float(np.mean(changes))
 
     rows = []
     for fraction in fractions:
         k = max(1, round(fraction * past.shape[1]))
-        top = change(_top_mask(importance, k))
+        top = change({t: _top_mask(importance, k) for t, (_, importance) in attended.items()})
         scattered, contiguous = [], []
         for _ in range(draws):
-            s_mask, c_mask = _random_masks(importance.shape, k, rng)
-            scattered.append(change(s_mask))
-            contiguous.append(change(c_mask))
+            draw = {t: _random_masks(past.shape[:2], k, rng) for t in targets}
+            scattered.append(change({t: masks[0] for t, masks in draw.items()}))
+            contiguous.append(change({t: masks[1] for t, masks in draw.items()}))
         ratio_s, ratio_c = top / np.mean(scattered), top / np.mean(contiguous)
         rows.append({
             "fraction": fraction, "timesteps": k, "windows": len(past), "top_change": top,
