@@ -66,6 +66,9 @@ class ForecastingModule(L.LightningModule):
         # the training loss summed since it was last logged (see on_train_batch_end)
         self._unlogged_loss = torch.zeros(())
         self._unlogged_windows = 0
+        # each candidate's validation loss summed over the epoch (see on_validation_epoch_end)
+        self._candidate_val_loss = torch.zeros(2)
+        self._candidate_val_windows = 0
 
     def forward(self, past: Tensor, future: Tensor | None = None,
                 return_attention: bool = False) -> ForecastOutput:
@@ -109,14 +112,35 @@ class ForecastingModule(L.LightningModule):
         cfg = self.network_config
         point = out.prediction[..., cfg.median_index]  # (B, H, C, Q) -> (B, H, C)
         metrics = point_metrics(point.detach(), target, past[..., : cfg.n_targets])
-        # on_step=False: exactly one value per epoch under the plain name (no _step/_epoch suffix)
-        # sync_dist: under DDP each rank sees a shard, and checkpointing, early stopping and
-        # history_ need the mean over all of them (a no-op in one process)
-        self.log("val_loss", loss, on_step=False, on_epoch=True, prog_bar=True,
-                 batch_size=batch_size, sync_dist=True)
+        if out.candidates is None:
+            # on_step=False: one value per epoch under the plain name (no _step/_epoch suffix)
+            # sync_dist: under DDP each rank sees a shard, and checkpointing, early stopping
+            # and history_ need the mean over all of them (a no-op in one process)
+            self.log("val_loss", loss, on_step=False, on_epoch=True, prog_bar=True,
+                     batch_size=batch_size, sync_dist=True)
+        else:  # summed per candidate; the epoch's val_loss is the better one's (below)
+            losses = torch.stack([self.loss_fn(c, target) for c in out.candidates])
+            self._candidate_val_loss += losses.detach() * batch_size
+            self._candidate_val_windows += batch_size
         self.log_dict({f"val_{name}": value for name, value in metrics.items()},
                       on_step=False, on_epoch=True, batch_size=batch_size, sync_dist=True)
         return loss
+
+    def on_validation_epoch_start(self) -> None:
+        self._candidate_val_loss = torch.zeros(2, device=self.device)
+        self._candidate_val_windows = 0
+
+    def on_validation_epoch_end(self) -> None:
+        """With two candidate forecasts, val_loss is the better candidate's mean loss: the fit
+        keeps that candidate (`choose_candidate`), so its loss is what should pick the epoch
+        and stop training, not a mean that the discarded one's drift can dominate."""
+        if self._candidate_val_windows == 0:
+            return
+        totals = torch.cat([self._candidate_val_loss,
+                            self._candidate_val_loss.new_tensor([self._candidate_val_windows])])
+        totals = self.trainer.strategy.reduce(totals, reduce_op="sum")  # all ranks' windows
+        best = (totals[:2] / totals[2]).min()
+        self.log("val_loss", best, prog_bar=True, sync_dist=False)
 
     def configure_optimizers(self) -> Any:
         # nanoGPT's rule: decay matrices and embeddings, never biases or norm/affine vectors
