@@ -1,10 +1,15 @@
-"""The deletion test's neutral value: linear interpolation between a window's kept timesteps."""
+"""The deletion test: its neutral value (linear interpolation between a window's kept
+timesteps), and which attention and which forecast it scores for each target."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import pytest
+from synthetic import wide_frame
 
-from tsattn.interpret import interpolate_over
+from tsattn import Forecaster
+from tsattn.interpret import deletion_test, interpolate_over
 
 
 def test_deleted_timesteps_are_interpolated_between_kept_neighbours() -> None:
@@ -33,3 +38,59 @@ def test_category_codes_take_the_nearest_kept_code_never_one_between() -> None:
     out = interpolate_over(past, deleted, categorical=(1,))
     np.testing.assert_array_equal(out[0, :, 1], [1.0, 1.0, 3.0, 3.0, 3.0])  # step 1 nearer 0
     np.testing.assert_allclose(out[0, :, 0], [0.0, 3.0, 6.0, 9.0, 4.0])  # numeric: as before
+
+
+def _forecast_after_deleting(fc: Forecaster, window: pd.DataFrame, deleted: np.ndarray,
+                             targets: list[str]) -> np.ndarray:
+    """`fc`'s forecast (H, C) from one raw lookback window with the `deleted` rows interpolated
+    over: the scaling is affine, so interpolating raw values is what the test does scaled."""
+    values = window[targets].to_numpy()[None]
+    filled = window.copy()
+    filled[targets] = interpolate_over(values, deleted[None])[0]
+    return fc.predict(filled)[targets].to_numpy()
+
+
+def test_each_target_of_a_channel_independent_model_is_deleted_on_its_own_attention() -> None:
+    """Recompute the top-k change through the public API alone: per target, its own
+    `interpret(target=...)` picks the timesteps and only its own forecast is scored. The
+    targets' mean attention, which the test used before, gives another figure."""
+    targets, lookback, horizon, k = ["y", "x"], 12, 4, 3
+    frame = wide_frame(160)
+    train, test = frame.iloc[:120], frame.iloc[120 - lookback :]
+    fc = Forecaster(target=targets, time_col="date", lookback=lookback, horizon=horizon,
+                    hidden_size=8, max_epochs=2, batch_size=32, patience=None,
+                    channel_independent=True, calendar_features="none", accelerator="cpu",
+                    enable_progress_bar=False, seed=0).fit(train)
+    table = deletion_test(fc, test, fractions=(k / lookback,), draws=1)
+    std = train[targets].std(ddof=0).to_numpy()  # the model's z-scale
+
+    def importance(attention: pd.DataFrame) -> np.ndarray:
+        """(origins, L): each window's weight per past timestep, oldest first."""
+        mean = attention.groupby(["origin", "source_time"])["weight"].mean()
+        return mean.to_numpy().reshape(-1, lookback)
+
+    own = {t: importance(fc.interpret(test, target=t, origins="all")) for t in targets}
+    mean = importance(fc.interpret(test, origins="all"))
+    n_windows = len(test) - lookback - horizon + 1
+    assert own["y"].shape == (n_windows, lookback) and int(table["windows"][0]) == n_windows
+
+    def top_change(masks: dict[str, np.ndarray]) -> float:
+        changes = {t: [] for t in targets}
+        for w in range(n_windows):
+            window = test.iloc[w : w + lookback]
+            base = fc.predict(window)[targets].to_numpy()
+            for c, t in enumerate(targets):
+                after = _forecast_after_deleting(fc, window, masks[t][w], targets)
+                changes[t].append(((after[:, c] - base[:, c]) / std[c]) ** 2)
+        return float(np.mean([np.mean(v) for v in changes.values()]))
+
+    def top(weights: np.ndarray) -> np.ndarray:
+        mask = np.zeros(weights.shape, dtype=bool)
+        np.put_along_axis(mask, np.argsort(-weights, axis=1)[:, :k], True, axis=1)
+        return mask
+
+    assert not np.array_equal(top(own["y"]), top(own["x"]))  # the targets attend differently
+    per_target = top_change({t: top(own[t]) for t in targets})
+    assert table["top_change"][0] == pytest.approx(per_target, rel=1e-3)
+    with_mean = top_change({t: top(mean) for t in targets})
+    assert table["top_change"][0] != pytest.approx(with_mean, rel=1e-2)
