@@ -74,11 +74,12 @@ def test_each_target_of_a_channel_independent_model_is_deleted_on_its_own_attent
     n_windows = len(test) - lookback - horizon + 1
     assert own["y"].shape == (n_windows, lookback) and int(table["windows"][0]) == n_windows
 
+    windows = [test.iloc[w : w + lookback] for w in range(n_windows)]
+    bases = [fc.predict(window)[targets].to_numpy() for window in windows]
+
     def top_change(masks: dict[str, np.ndarray]) -> float:
         changes = {t: [] for t in targets}
-        for w in range(n_windows):
-            window = test.iloc[w : w + lookback]
-            base = fc.predict(window)[targets].to_numpy()
+        for w, (window, base) in enumerate(zip(windows, bases, strict=True)):
             for c, t in enumerate(targets):
                 after = _forecast_after_deleting(fc, window, masks[t][w], targets)
                 changes[t].append(((after[:, c] - base[:, c]) / std[c]) ** 2)
