@@ -45,6 +45,8 @@ def _fit_new(case: PlantedCase, **params: Any) -> tuple[Forecaster, Any, float]:
         ("ar1-lag12", {}),  # AR(1) driver, lag 12, L 48, H 6: single-step attention
         ("white-lag30", {}),  # white-noise driver, lag 30, L 96, H 24: segments of 6
         ("ar1-lag12", {"cell": "lstm", "attention": "additive"}),  # the issue's own setting
+        # the target's own lag 24, L 96, H 24: the step inside a segment of 6 must be found too
+        ("seasonal-own-lag", {}),
     ],
 )
 def test_attention_peaks_at_the_cause_with_the_defaults(name: str, params: dict) -> None:
