@@ -47,6 +47,10 @@ def _fit_new(case: PlantedCase, **params: Any) -> tuple[Forecaster, Any, float]:
         ("ar1-lag12", {"cell": "lstm", "attention": "additive"}),  # the issue's own setting
         # the target's own lag 24, L 96, H 24: the step inside a segment of 6 must be found too
         ("seasonal-own-lag", {}),
+        # a fast positive and a slow negative driver, over two model seeds: the reads started
+        # on the oldest steps once repelled one read from the fast cause for some seeds (10x)
+        ("two-drivers", {"seed": 2}),
+        ("two-drivers", {"seed": 3}),
     ],
 )
 def test_attention_peaks_at_the_cause_with_the_defaults(name: str, params: dict) -> None:

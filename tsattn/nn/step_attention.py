@@ -102,9 +102,11 @@ class StepAttention(nn.Module):
         self.segment_length, self.steps_per_query = segment_length, steps_per_query
         self.n_reads = n_reads
         n_segments = lookback // segment_length
-        # the G reads start apart, tilted towards opposite ends of the window (logits within
-        # +-1), so they do not all settle on the same strongest cause; plus a little noise
-        tilt = torch.linspace(-1.0, 1.0, n_reads).view(n_reads, 1, 1)
+        # the G reads start apart (logits within +-1), so they do not all settle on the same
+        # strongest cause: the first flat, the last tilted towards the recent end; plus a little
+        # noise. None starts on the oldest steps: a read there learns a negative coefficient on
+        # a positive cause early on, and its gradient then pushes it away from that cause
+        tilt = torch.linspace(0.0, 1.0, n_reads).view(n_reads, 1, 1)
         across = torch.linspace(-1.0, 1.0, n_segments).view(1, 1, n_segments)
         start = tilt * across / PRIOR_SCALE + torch.randn(n_reads, n_steps, n_segments) * 0.01
         self.segment_bias = nn.Parameter(start)
