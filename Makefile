@@ -19,8 +19,13 @@ demo: setup
 	$(PY) -m tsattn.cli train --config configs/etth1_demo.yaml
 	$(PY) -m tsattn.cli predict --model outputs/etth1_demo/model --data data/ETTh1.csv --output outputs/etth1_demo/forecast.csv
 
+# Two workers, one test file each at a time (--dist loadfile keeps a file's tests, and the files a
+# worker gets, in the suite's order). Most tests train tiny models on one thread, so two workers
+# halve the suite's wall time on 2 cores; each worker starts its own MLflow and PostgreSQL server.
+TEST_WORKERS ?= 2
+
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: setup
 	$(VENV)/bin/ruff check tsattn tests benchmarks
@@ -32,8 +37,9 @@ clean:
 # The declared dependency floors, installed exactly (constraints-floors.txt) in their own venv;
 # a smoke subset covers fit/predict/save/load, tuning on a sqlite study and MLflow tracking.
 # The pyfunc-from-server test passes there too but spends ~4 min in MLflow 3.1's download
-# retries, so it is left out; the registry test still loads a model from the server. Files run
-# in the full suite's order: the parallel test counts the study runs in a shared experiment.
+# retries, so it is left out; the registry test still loads a model from the server. Files are
+# listed in the full suite's order, the order each worker takes them in: the parallel test
+# counts the study runs in a shared experiment, so no other tuning file may run before it.
 FLOORS_VENV ?= .venv-floors
 FLOORS_PY := $(FLOORS_VENV)/bin/python
 FLOORS_STAMP := $(FLOORS_VENV)/.installed-$(shell cat pyproject.toml constraints-floors.txt | cksum | cut -d' ' -f1)
@@ -51,11 +57,11 @@ floors-setup: $(FLOORS_STAMP)
 $(FLOORS_STAMP):
 	rm -rf $(FLOORS_VENV)
 	$(PYTHON) -m venv $(FLOORS_VENV)
-	PIP_CONSTRAINT=$(CURDIR)/constraints-floors.txt $(FLOORS_PY) -m pip install --quiet -e . pytest pytest-timeout
+	PIP_CONSTRAINT=$(CURDIR)/constraints-floors.txt $(FLOORS_PY) -m pip install --quiet -e . pytest pytest-timeout pytest-xdist
 	touch $@
 
 test-floors: floors-setup
-	TSATTN_FLOORS=1 $(FLOORS_PY) -m pytest -p no:cacheprovider $(FLOORS_TESTS)
+	TSATTN_FLOORS=1 $(FLOORS_PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile $(FLOORS_TESTS)
 
 bench-tune: setup
 	$(PY) -m benchmarks.tune_throughput
