@@ -37,9 +37,7 @@ clean:
 # The declared dependency floors, installed exactly (constraints-floors.txt) in their own venv;
 # a smoke subset covers fit/predict/save/load, tuning on a sqlite study and MLflow tracking.
 # The pyfunc-from-server test passes there too but spends ~4 min in MLflow 3.1's download
-# retries, so it is left out; the registry test still loads a model from the server. Files are
-# listed in the full suite's order, the order each worker takes them in: the parallel test
-# counts the study runs in a shared experiment, so no other tuning file may run before it.
+# retries, so it is left out; the registry test still loads a model from the server.
 FLOORS_VENV ?= .venv-floors
 FLOORS_PY := $(FLOORS_VENV)/bin/python
 FLOORS_STAMP := $(FLOORS_VENV)/.installed-$(shell cat pyproject.toml constraints-floors.txt | cksum | cut -d' ' -f1)

@@ -16,6 +16,9 @@ from tsattn.tuning import tune_job
 pytestmark = pytest.mark.slow
 
 
+_EXPERIMENT = "tuning-parallel"
+
+
 def _runs(client: MlflowClient, experiment: str) -> tuple[list[Any], list[Any], list[Any]]:
     """(study parent runs, trial runs, best-model runs) of the test experiment."""
     exp = client.get_experiment_by_name(experiment)
@@ -30,7 +33,10 @@ def _runs(client: MlflowClient, experiment: str) -> tuple[list[Any], list[Any], 
 def test_two_workers_share_one_study_prune_resume_and_register(
     make_config: Any, mlflow_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = ExperimentConfig.model_validate(make_config(tracking_uri=mlflow_server))
+    values = make_config(tracking_uri=mlflow_server)
+    # its own experiment and registered model: the counts below hold whatever ran before it
+    values["tracking"].update(experiment=_EXPERIMENT, register_as="tiny-tuned-parallel")
+    config = ExperimentConfig.model_validate(values)
     seen: list[Any] = []
 
     result = tune_job(config, trials=6, workers=2, track=True, on_progress=seen.append)
@@ -49,7 +55,7 @@ def test_two_workers_share_one_study_prune_resume_and_register(
     assert seen and seen[-1].finished == finished  # live progress reached the end
 
     client = MlflowClient(mlflow_server)
-    parents, trial_runs, best_runs = _runs(client, "tuning-tests")
+    parents, trial_runs, best_runs = _runs(client, _EXPERIMENT)
     assert len(parents) == 1 and parents[0].info.run_id == result.mlflow_run_id
     assert sorted(int(r.data.tags["optuna.trial"]) for r in trial_runs) == [
         t.number for t in trials
@@ -77,7 +83,7 @@ def test_two_workers_share_one_study_prune_resume_and_register(
     )
 
     best = result.best
-    assert best is not None and best.model_uri == "models:/tiny-tuned@champion"
+    assert best is not None and best.model_uri == "models:/tiny-tuned-parallel@champion"
     assert best.run_id == best_runs[0].info.run_id
     interpretation = client.list_artifacts(best.run_id, "interpretation")
     assert interpretation, "the best model's attention interpretation was not logged"
@@ -92,7 +98,7 @@ def test_two_workers_share_one_study_prune_resume_and_register(
     counts = states(study_trials(storage))
     finished = counts.get("COMPLETE", 0) + counts.get("PRUNED", 0)
     assert 8 <= finished <= 9, counts
-    parents, trial_runs, best_runs = _runs(client, "tuning-tests")
+    parents, trial_runs, best_runs = _runs(client, _EXPERIMENT)
     assert [p.info.run_id for p in parents] == [result.mlflow_run_id] == [again.mlflow_run_id]
     assert len(trial_runs) == len(study_trials(storage)) == len({r.info.run_id for r in trial_runs})
     assert again.best is not None
@@ -104,4 +110,4 @@ def test_two_workers_share_one_study_prune_resume_and_register(
     done = tune_job(config, trials=8, workers=2, track=True)
     assert done.workers == [] and done.progress.finished == finished
     assert done.best is not None and done.best.registered_version == again.best.registered_version
-    assert len(_runs(client, "tuning-tests")[2]) == len(best_runs)
+    assert len(_runs(client, _EXPERIMENT)[2]) == len(best_runs)
