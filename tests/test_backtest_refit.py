@@ -178,6 +178,27 @@ def test_refits_are_offered_to_no_fit_observer(fits: list[int]) -> None:
         extensions.remove_fit_observer(observer)
 
 
+def test_a_refit_backtest_shows_one_bar_of_refits_not_a_banner_per_fit(
+    fits: list[int], capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    def lightning_lines() -> list[str]:
+        lines = [r.getMessage() for r in caplog.records if r.name.startswith("lightning")]
+        caplog.clear()
+        return lines
+
+    loud = tiny(enable_progress_bar=True)  # the default
+    loud.backtest(wide_frame(40), stride=4, refit=True)
+    printed = "".join(capfd.readouterr())
+    assert len(fits) == 6 and lightning_lines() == []  # no "GPU available: ..." per refit
+    assert "Epoch" not in printed  # no refit draws its epoch bar
+    assert re.search(r"refits .*100%", printed)
+    tiny(enable_progress_bar=False).backtest(wide_frame(40), stride=4, refit=2)
+    assert "refits" not in "".join(capfd.readouterr())  # no bar when bars are off
+    loud.fit(wide_frame(40))  # a plain fit keeps Lightning's lines: the muting was undone
+    assert any(line.startswith("GPU available") for line in lightning_lines())
+    assert "Epoch" in "".join(capfd.readouterr())
+
+
 @pytest.mark.parametrize("refit", [0, -2, 1.5, "yes", None, [2]])
 def test_a_bad_refit_value_raises_before_any_training(refit: object, fits: list[int]) -> None:
     named = re.escape(f"but got refit={refit!r}.")

@@ -20,6 +20,8 @@ The rules, repeated for users in `Forecaster.backtest`:
   from its own history, and old intervals would not fit the new models.
 - **Observers**: the refit fits run inside `extensions.unwatched()`, so `tracking.autolog()` or
   an active MLflow run logs none of them.
+- **Console**: one bar counts the refits (when `enable_progress_bar` is on); the fits themselves
+  show no epoch bars and Lightning's per-Trainer INFO lines are muted, warnings kept.
 
 Each block of origins is scored by its model's own no-refit `backtest` over the frame cut just
 after the block's last target row, so the frame is exactly the no-refit frame's, restricted to
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from rich.progress import track
 from sklearn.base import clone
 
 from tsattn.config import ForecasterConfig
@@ -103,6 +106,8 @@ def refit_backtest(
     origin (`refit=True`) or every k (`refit=k`); see the module docstring for the rules.
     `estimator` need not be fitted; it is left as it was. Every check runs before the first fit.
     """
+    from tsattn.training import lightning_info_muted  # lazy: Lightning is needed only to train
+
     every = refit_interval(refit)
     if every is None:
         raise ConfigError(
@@ -124,8 +129,10 @@ def refit_backtest(
     block = np.searchsorted(refits, windows.origin_ns, side="right") - 1  # -1: before the first
     row_ns, row_ids = _row_keys(df, config)
     pieces, order = [], []
-    with unwatched():
-        for b, refit_ns in enumerate(refits.tolist()):
+    shown_refits = track(refits.tolist(), description="refits",
+                         disable=not config.enable_progress_bar)
+    with unwatched(), lightning_info_muted():
+        for b, refit_ns in enumerate(shown_refits):
             counts = np.bincount(windows.codes[windows.ns <= refit_ns], minlength=windows.ids.size)
             members = counts >= needed
             kept = row_ids.isin(windows.ids[members]) if row_ids is not None else np.full(
@@ -186,7 +193,8 @@ def _refit(estimator: Forecaster, history: pd.DataFrame, origin_ns: int,
            tz: str | None) -> Forecaster:
     """A clone of `estimator` fitted on `history`; a frame it rejects names the refit's origin."""
     try:
-        fitted: Forecaster = clone(estimator).fit(history)
+        quiet = clone(estimator).set_params(enable_progress_bar=False)  # the caller counts refits
+        fitted: Forecaster = quiet.fit(history)
     except DataValidationError as err:
         raise DataValidationError(
             f"the refit at origin {format_time(origin_ns, tz)} (trained on the rows up to it): "

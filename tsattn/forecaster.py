@@ -223,7 +223,9 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         - origins with fewer than `lookback + horizon` rows of history (one training window) are
           skipped, per series: the frame starts at the first origin that has them;
         - `levels` raises: refitted models are not calibrated;
-        - the refits are fits no observer sees: `tracking.autolog()` logs none of them.
+        - the refits are fits no observer sees: `tracking.autolog()` logs none of them;
+        - one progress bar counts the refits (if `enable_progress_bar`); the refits show no epoch
+          bars, and Lightning's per-fit INFO lines ("GPU available: ...") are muted.
         """
         if refit_interval(refit) is not None:  # raises on a bad value
             return refit_backtest(self, df, stride=stride, refit=refit, levels=levels).frame

@@ -10,7 +10,8 @@ import json
 import logging
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,8 @@ from tsattn.extensions import EpochSink
 from tsattn.lightning import ForecastingModule
 from tsattn.nn import AttentionSeq2Seq, NetworkConfig
 
-__all__ = ["EpochHistory", "TrainedNetwork", "build_trainer", "restore_best_weights",
-           "train_network"]
+__all__ = ["EpochHistory", "TrainedNetwork", "build_trainer", "lightning_info_muted",
+           "restore_best_weights", "train_network"]
 
 
 class _WithoutLightningAdverts(logging.Filter):
@@ -43,6 +44,20 @@ class _WithoutLightningAdverts(logging.Filter):
 
 
 logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_WithoutLightningAdverts())
+
+
+@contextmanager
+def lightning_info_muted() -> Iterator[None]:
+    """Lightning's per-Trainer INFO lines ("GPU available: ...", "`Trainer.fit` stopped: ...")
+    muted while inside, warnings kept: a loop of fits (a refit backtest) reports its own
+    progress instead of three lines per fit."""
+    logger = logging.getLogger("lightning.pytorch")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 _LEAFSPEC_DEPRECATION = r"`isinstance\(treespec, LeafSpec\)` is deprecated"
 
 
