@@ -95,6 +95,29 @@ def test_panel_forecasts_each_series_after_its_own_end_on_its_own_scale() -> Non
         assert abs(block["y"].mean() - level) < 3.0  # inverse-scaled per series (levels 10, 20, 30)
 
 
+def test_a_series_unseen_at_fit_is_forecast_on_its_own_scale_without_leakage() -> None:
+    frame = panel_frame(n_series=3, n=80)  # levels 10, 20, 30
+    fc = Forecaster(target="y", time_col="time", id_col="id", past_covariates=["load"], **TINY)
+    fc.fit(frame[frame["id"] != "s2"])
+    new = frame[frame["id"] == "s2"]
+    forecast = fc.predict(new)
+    assert forecast["id"].unique().tolist() == ["s2"]
+    assert abs(forecast["y"].mean() - new["y"].mean()) < 3.0  # its own level 30, not 10 or 20
+    both = fc.predict(frame[frame["id"] != "s0"])  # with a seen series, each on its own scale
+    pd.testing.assert_frame_equal(
+        both[both["id"] == "s2"].reset_index(drop=True), forecast.reset_index(drop=True)
+    )
+    # windows scale it by the rows up to its first origin: a later change moves no earlier forecast
+    after_origin = np.arange(len(new)) >= TINY["lookback"]
+    later = new.assign(y=np.where(after_origin, new["y"] + 50.0, new["y"]))
+    first = fc.backtest(new, stride=4).query("origin == origin.min()")
+    moved = fc.backtest(later, stride=4).query("origin == origin.min()")
+    np.testing.assert_allclose(moved["y"], first["y"], rtol=1e-6)
+    assert np.isfinite(list(fc.evaluate(new).values())).all()
+    bounds = fc.calibrate(new, levels=[0.8]).predict(new, levels=[0.8])  # calibrated on it too
+    assert (bounds["y_lo_80"] < bounds["y"]).all() and (bounds["y"] < bounds["y_hi_80"]).all()
+
+
 def test_panel_attention_names_the_series_by_the_users_id_column(tmp_path) -> None:
     from tsattn.interpret import lag_profile, plot_windows, representative_windows, write_report
 

@@ -78,7 +78,9 @@ class FramePreprocessor:
     def transform(self, df: pd.DataFrame, *, role: str, for_prediction: bool = False) -> Panel:
         """Validate `df` against the fitted frequency and zone, and scale it like the train frame.
 
-        Prediction needs `lookback` rows per series; evaluation needs `lookback + horizon`.
+        Prediction needs `lookback` rows per series; evaluation needs `lookback + horizon`. A
+        series the model was not trained on is scaled by its own rows up to its first forecast
+        origin: every row for prediction, the first `lookback` for windows.
         """
         s = self.settings
         min_length = s["lookback"] + (0 if for_prediction else s["horizon"])
@@ -89,7 +91,11 @@ class FramePreprocessor:
                 f"{role}: timestamps are in time zone {validated.tz} but the model was trained on "
                 f"{self.tz}; convert the time column to {self.tz} first"
             )
-        return self.scaler.transform(self._with_static(build_panel(validated, self.calendar), df))
+        panel = self._with_static(build_panel(validated, self.calendar), df)
+        # a series unseen at fit gets statistics of its rows up to its first forecast origin:
+        # all of a prediction frame, the first lookback rows of a frame of windows
+        own_rows = panel.lengths if for_prediction else s["lookback"]
+        return self.scaler.transform(panel, new_series_rows=own_rows)
 
     def _with_static(self, panel: Panel, df: pd.DataFrame) -> Panel:
         """`panel` with the encoded static covariates of its series, read from `df`."""

@@ -124,6 +124,37 @@ def test_unseen_series_raises_naming_it(
         scaler.transform(_panel(other))
 
 
+@pytest.mark.parametrize("own_rows", [5, 12])
+def test_an_unseen_series_is_scaled_by_its_own_first_rows_and_unscaled_alike(
+    noisy: pd.DataFrame, make_frame: Callable[..., pd.DataFrame], own_rows: int
+) -> None:
+    scaler = PanelScaler().fit(_panel(noisy), unscaled=["f"])  # f as a category code column
+    other = make_frame({"a": 10, "c": 20})
+    other.loc[other["id"] == "c", "y"] = 7.0 + 3.0 * np.sin(np.arange(20))
+    panel = _panel(other)
+    scaled = scaler.transform(panel, new_series_rows=own_rows)
+    c = slice(panel.offsets[1], panel.offsets[2])
+    head = panel.values[c][:own_rows].astype(np.float64)
+    expected = (panel.values[c, :2] - head[:, :2].mean(0)) / head[:, :2].std(0)
+    np.testing.assert_allclose(scaled.values[c, :2], expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(scaled.values[c, 2], panel.values[c, 2])  # f stays as given
+    seen = scaler.transform(_panel(other[other["id"] == "a"]))  # 'a' keeps its fitted statistics
+    np.testing.assert_array_equal(scaled.values[: panel.offsets[1]], seen.values)
+    rows = panel.row_series()
+    restored = scaler.inverse_targets(scaled.values[:, :1], rows, panel=scaled)
+    np.testing.assert_allclose(restored, panel.values[:, :1], rtol=1e-5, atol=1e-4)
+    with pytest.raises(DataValidationError, match="series 'c' was not in the training data"):
+        scaler.transform(panel)  # only when asked for
+
+
+def test_the_unscaled_columns_survive_json_and_older_states(noisy: pd.DataFrame) -> None:
+    scaler = PanelScaler().fit(_panel(noisy), unscaled=["f"])
+    state = json.loads(json.dumps(scaler.state_dict()))
+    assert PanelScaler.from_state_dict(state).unscaled_ == ["f"]
+    del state["unscaled"]  # saved before it was kept: read off the identity statistics
+    assert PanelScaler.from_state_dict(state).unscaled_ == ["f"]
+
+
 def test_state_dict_survives_json(noisy: pd.DataFrame) -> None:
     panel = _panel(noisy)
     scaler = PanelScaler().fit(panel, train_rows=TRAIN)

@@ -35,6 +35,9 @@ class Panel:
         calendar: calendar feature names (e.g. "hour"); each adds a sin and a cos column.
         freq: pandas frequency string; tz: time zone of tz-aware input, else None.
         static: (S, Z) float32 encoded static covariates per series (`data.static`), or None.
+        scaling: (mean, scale), each (S, C + P + F), the statistics `PanelScaler.transform`
+            scaled this panel with, so its forecasts are unscaled with the same ones (a series
+            unseen at fit has its own); None on a panel that was not scaled.
     """
 
     values: np.ndarray
@@ -48,6 +51,7 @@ class Panel:
     freq: str
     tz: str | None = None
     static: np.ndarray | None = None
+    scaling: tuple[np.ndarray, np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         values, offsets = self.values, self.offsets
@@ -177,9 +181,11 @@ class Panel:
         times = self.times if rows is None else self.times[rows]
         return to_time_index(times.astype(np.int64), self.tz)
 
-    def with_values(self, values: np.ndarray) -> Panel:
-        """The same panel over a new (N, V) buffer, e.g. scaled values."""
-        return replace(self, values=values)
+    def with_values(
+        self, values: np.ndarray, scaling: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> Panel:
+        """The same panel over a new (N, V) buffer, e.g. scaled values and their `scaling`."""
+        return replace(self, values=values, scaling=scaling)
 
 
 def build_panel(

@@ -1,9 +1,11 @@
 """`PanelScaler`: z-score every series and column with statistics from training rows only.
 
 Statistics are keyed by series id, not position, so a later panel holding a subset of the series or
-another order maps correctly. Calendar columns are left alone (already in [-1, 1]). Constant columns
-get scale 1, so no division by zero and no NaN. The fitted state is plain lists, so it saves as
-JSON without pickle.
+another order maps correctly. A series unseen at fit can be scaled with statistics of its own early
+rows (`transform(new_series_rows=...)`): a global model forecasts series it never trained on, and a
+scaled panel carries the statistics it was scaled with, so its forecasts are unscaled with them.
+Calendar columns are left alone (already in [-1, 1]). Constant columns get scale 1, so no division
+by zero and no NaN. The fitted state is plain lists, so it saves as JSON without pickle.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class PanelScaler:
                 std[:, j] = np.sqrt(np.add.reduceat(dev * dev, seg) / counts)
         self.series_ids_ = np.asarray(panel.series_ids, dtype=object)
         self.columns_ = list(panel.columns[:n_cols])
+        self.unscaled_ = [name for name in self.columns_ if name in set(unscaled)]
         self.n_target_ = panel.n_target
         self.mean_ = mean
         self.std_ = std
@@ -99,13 +102,21 @@ class PanelScaler:
 
     # -- applying -------------------------------------------------------------------------------
 
-    def transform(self, panel: Panel) -> Panel:
-        """A new panel with scaled target/covariate columns (new buffer; calendar copied as is)."""
+    def transform(
+        self, panel: Panel, *, new_series_rows: np.ndarray | int | None = None
+    ) -> Panel:
+        """A new panel with scaled target/covariate columns (new buffer; calendar copied as is)
+        that carries the statistics it was scaled with (`Panel.scaling`).
+
+        A series not seen at fit raises, unless `new_series_rows` says from how many of its first
+        rows (one int, or one per series of `panel`; at most all of them) to take its own
+        statistics: the rows up to its first forecast origin, so no scaled input depends on data
+        after an origin.
+        """
         self._check_fitted()
         if self.method == "none":
             return panel
-        positions = self._positions(panel)
-        mean, scale = self.mean_[positions], self.scale_[positions]  # -> (S, C + P + F)
+        mean, scale = self._statistics(panel, new_series_rows)  # -> (S, C + P + F) each
         n_cols = len(self.columns_)
         out = np.empty_like(panel.values)
         out[:, n_cols:] = panel.values[:, n_cols:]
@@ -115,7 +126,22 @@ class PanelScaler:
             rows = slice(start, start + _BLOCK_ROWS)
             series = row_series[rows]
             out[rows, :n_cols] = (panel.values[rows, :n_cols] - mean[series]) / scale[series]
-        return panel.with_values(out)
+        return panel.with_values(out, scaling=(mean, scale))
+
+    def _statistics(
+        self, panel: Panel, new_series_rows: np.ndarray | int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, scale) of each series of `panel`: fitted ones, or for an unseen series (allowed
+        when `new_series_rows` is given) its own over its first `new_series_rows` rows."""
+        positions = self._positions(panel, allow_unseen=new_series_rows is not None)
+        mean, scale = self.mean_[positions], self.scale_[positions]  # copies; -1 rows replaced
+        unseen = positions < 0
+        if unseen.any():
+            assert new_series_rows is not None  # else _positions raised
+            rows = np.minimum(new_series_rows, panel.lengths)  # a seen series may be shorter
+            own = PanelScaler(self.method).fit(panel, rows, unscaled=self.unscaled_)
+            mean[unseen], scale[unseen] = own.mean_[unseen], own.scale_[unseen]
+        return mean, scale
 
     def inverse_targets(
         self, y: np.ndarray, series_index: np.ndarray, *, panel: Panel | None = None
@@ -123,8 +149,8 @@ class PanelScaler:
         """Undo the scaling of targets `y` (B, ..., C) for series `series_index` (B,).
 
         `series_index` indexes `panel.series_ids` when `panel` is given (the `series` entry of a
-        batch), else the series order seen at `fit`. Extra axes between B and C (horizon,
-        quantiles...) broadcast.
+        batch), else the series order seen at `fit`; a scaled panel's own statistics are used.
+        Extra axes between B and C (horizon, quantiles...) broadcast.
         """
         return self._apply(y, series_index, panel, slice(0, self.n_target_), inverse=True)
 
@@ -154,15 +180,20 @@ class PanelScaler:
         if self.method == "none":
             return x
         series = np.asarray(series, dtype=np.int64)
-        positions = self._positions(panel)[series] if panel is not None else series
+        if panel is not None and panel.scaling is not None:
+            (means, scales), positions = panel.scaling, series
+        else:
+            means, scales = self.mean_, self.scale_
+            positions = self._positions(panel)[series] if panel is not None else series
         shape = positions.shape + (1,) * (x.ndim - 1 - positions.ndim) + (width,)
-        mean = self.mean_[positions, columns].reshape(shape)
-        scale = self.scale_[positions, columns].reshape(shape)
+        mean = means[positions, columns].reshape(shape)
+        scale = scales[positions, columns].reshape(shape)
         out = x * scale + mean if inverse else (x - mean) / scale
         return out.astype(x.dtype, copy=False) if np.issubdtype(x.dtype, np.floating) else out
 
-    def _positions(self, panel: Panel) -> np.ndarray:
-        """Fit-time row of each of the panel's series; unseen ids and other columns raise."""
+    def _positions(self, panel: Panel, *, allow_unseen: bool = False) -> np.ndarray:
+        """Fit-time row of each of the panel's series (-1 for an unseen one if `allow_unseen`,
+        else it raises); other columns raise."""
         if list(panel.columns[: len(self.columns_)]) != self.columns_:
             raise DataValidationError(
                 f"the panel's columns {panel.columns[: len(self.columns_)]} differ from the "
@@ -172,7 +203,7 @@ class PanelScaler:
         positions = pd.Index(self.series_ids_).get_indexer(
             pd.Index(panel.series_ids.astype(object))
         )
-        if (positions < 0).any():
+        if (positions < 0).any() and not allow_unseen:
             unseen = panel.series_ids[positions < 0]
             raise DataValidationError(
                 f"series {unseen[0]!r} was not in the training data ({unseen.size} unseen series), "
@@ -194,6 +225,7 @@ class PanelScaler:
             "series_ids": self.series_ids_.tolist(),
             "columns": list(self.columns_),
             "n_target": int(self.n_target_),
+            "unscaled": list(self.unscaled_),
             "mean": self.mean_.tolist(),
             "std": self.std_.tolist(),
             "scale": self.scale_.tolist(),
@@ -212,4 +244,9 @@ class PanelScaler:
                 len(scaler.series_ids_), n_cols
             )
             setattr(scaler, f"{name}_", array)
+        # saved before "unscaled" was: category codes are the columns fitted as mean 0, scale 1
+        scaler.unscaled_ = list(state.get("unscaled", [
+            name for j, name in enumerate(scaler.columns_)
+            if (scaler.mean_[:, j] == 0).all() and (scaler.scale_[:, j] == 1).all()
+        ]))  # fmt: skip
         return scaler
