@@ -100,6 +100,15 @@ def test_interpretability_smoke(tmp_path: Path) -> None:
         assert finite(row["mse"]) and row["noise_floor"] > 0, row
 
 
+def test_unseen_series_smoke(tmp_path: Path) -> None:
+    doc = run_smoke("unseen", tmp_path)
+    unseen, reference = doc["rows"]
+    assert doc["params"]["held_out_series"] == 4 == len(doc["held_out_ids"])  # 20 series / 5
+    assert unseen["training_series"] == 16 and reference["training_series"] == 20
+    assert all(finite(row[k]) for row in doc["rows"] for k in ("smape", "mase", "owa"))
+    assert unseen["smape"] != reference["smape"]  # two models, not one scored twice
+
+
 def test_panel_metric_code_reproduces_published_snaive() -> None:
     """B6's M4 metric code on the shipped files: sNaive gives the official 13.912 / 1.193."""
     from benchmarks.panel import load, m4_scores, seasonal_naive, snaive_matches
