@@ -13,7 +13,7 @@ import pytest
 from sklearn.base import clone
 from synthetic import panel_frame, wide_frame
 
-from tsattn import Forecaster, NotFittedError
+from tsattn import ConfigError, Forecaster, NotFittedError
 from tsattn.nn.step_attention import N_READS
 
 TINY = dict(
@@ -207,6 +207,24 @@ def test_backtest_and_evaluate_agree_on_every_origin() -> None:
     normalised = fc.evaluate(val)
     np.testing.assert_allclose(normalised["mse"], scores["mse"] / std**2, rtol=1e-3)
     assert set(normalised) >= {"mse", "mae", "smape", "mase"}
+
+
+@pytest.mark.parametrize("season", [1, 6])
+def test_evaluate_scales_mase_by_the_seasonal_naive_of_each_lookback(season: int) -> None:
+    train, val = split(wide_frame(160), 120)
+    fc = tiny().fit(train)
+    backtest = fc.backtest(val)
+    y = val["y"].to_numpy()
+    rows = [val.index.get_loc(i) for i in val.index[val["date"].isin(backtest["origin"])]]
+    lookbacks = np.stack([y[r - 11 : r + 1] for r in rows])  # lookback 12, ending at each origin
+    naive = np.abs(lookbacks[:, season:] - lookbacks[:, :-season]).mean()
+    expected = (backtest["y"] - backtest["y_actual"]).abs().mean() / naive
+    got = fc.evaluate(val, scale="original", season=season)["mase"]
+    np.testing.assert_allclose(got, expected, rtol=1e-4)
+    for bad in (0, 12, 2.5, True):
+        with pytest.raises(ConfigError, match=rf"season must be an int in \[1, lookback = 12\).*"
+                                              rf"season={bad!r}"):
+            fc.evaluate(val, season=bad)  # type: ignore[arg-type]
 
 
 def test_fit_passes_on_no_lightning_advert_or_internal_warning(

@@ -87,6 +87,18 @@ def test_mase_leaves_out_a_target_that_is_flat_in_every_lookback() -> None:
     assert torch.isnan(mase(yhat[..., 1:], y[..., 1:], past[..., 1:]))
 
 
+def test_seasonal_mase_scales_by_the_naive_one_season_back() -> None:
+    # one window, lookback 6, season 2: lag-2 differences 2, -2, 2, -2 -> naive MAE 2
+    past = np.array([[0.0, 5.0, 2.0, 3.0, 0.0, 5.0]])
+    y, yhat = np.array([[2.0, 3.0]]), np.array([[1.0, 6.0]])  # forecast MAE (1 + 3) / 2 = 2
+    got = mase(_one_target(yhat), _one_target(y), _one_target(past), season=2)
+    assert got.item() == pytest.approx(1.0)
+    one_step = mase(_one_target(yhat), _one_target(y), _one_target(past))  # |diffs| 5,3,1,3,5
+    assert one_step.item() == pytest.approx(2.0 / 3.4)
+    with pytest.raises(ValueError, match=r"season must be in \[1, lookback\), but got season=6"):
+        mase(_one_target(yhat), _one_target(y), _one_target(past), season=6)
+
+
 def test_mae_mse_smape_tiny_example() -> None:
     y = torch.tensor([[[1.0], [2.0], [0.0]]])  # (B=1, H=3, C=1)
     yhat = torch.tensor([[[3.0], [2.0], [0.0]]])

@@ -25,12 +25,13 @@ def evaluation_metrics(
     *,
     point_index: int,
     scale: Literal["normalised", "original"] = "normalised",
+    season: int = 1,
 ) -> dict[str, float]:
     """MSE, MAE, sMAPE and MASE over all windows, steps and channels.
 
     "normalised" scores on the z-score scale fitted on the training frame (the long-horizon
-    benchmark protocol); "original" in the data's own units. MASE is scaled by each window's
-    in-sample one-step naive error over its lookback.
+    benchmark protocol); "original" in the data's own units. MASE is scaled by the in-sample
+    seasonal naive error at `season` (1: one step) over each window's lookback.
     """
     if outputs.target is None:
         raise ValueError("evaluation needs windows with observed targets")
@@ -48,7 +49,7 @@ def evaluation_metrics(
     pred_t, target_t, past_t = (
         torch.from_numpy(np.asarray(a, np.float64)) for a in (point, target, past)
     )
-    scores = metrics.point_metrics(pred_t, target_t, past_t)
+    scores = metrics.point_metrics(pred_t, target_t, past_t, season=season)
     return {name: float(value) for name, value in scores.items()}
 
 

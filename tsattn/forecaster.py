@@ -22,7 +22,7 @@ from tsattn.backtesting import refit_backtest, refit_interval
 from tsattn.calibration import Calibration, check_window_count, fit_calibration
 from tsattn.config import ForecasterConfig, validated
 from tsattn.distributed import is_global_zero
-from tsattn.errors import NotFittedError
+from tsattn.errors import ConfigError, NotFittedError
 from tsattn.evaluation import evaluation_metrics, interval_metrics
 from tsattn.extensions import resolve_location, watched_fit
 from tsattn.inference import NetworkOutputs, run_network
@@ -243,17 +243,27 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         stride: int = 1,
         scale: Literal["normalised", "original"] = "normalised",
         levels: Sequence[float] | None = None,
+        season: int = 1,
     ) -> dict[str, float]:
         """MSE, MAE, sMAPE and MASE over every window of `df` (rolling origin, `stride` steps),
         and for each calibrated level its coverage and mean width (`coverage_80`, `width_80`).
 
         "normalised" scores in the training z-score space (the long-horizon benchmark protocol).
+        MASE divides by the seasonal naive error at `season` over each window's lookback: 1 is
+        the one-step naive, the period (24 for hourly data) the M4 competition's choice.
         """
+        lookback = self.config().lookback
+        if isinstance(season, bool) or not isinstance(season, int) or not 1 <= season < lookback:
+            raise ConfigError(
+                f"season must be an int in [1, lookback = {lookback}), the lag of the seasonal "
+                f"naive that scales MASE (24 for hourly data), but got season={season!r}"
+            )
         self.check_levels(levels or [])
         outputs, panel = self._run_all(df, stride=stride, attention=False)
         prep = self._fitted()
         point_index = self.network_.config.median_index
-        scores = evaluation_metrics(outputs, panel, prep, point_index=point_index, scale=scale)
+        scores = evaluation_metrics(outputs, panel, prep, point_index=point_index, scale=scale,
+                                    season=season)
         bounds = self._bounds(outputs, levels)
         return {**scores, **interval_metrics(outputs, panel, prep, bounds or {}, scale=scale)}
 
