@@ -116,6 +116,8 @@ def test_a_series_unseen_at_fit_is_forecast_on_its_own_scale_without_leakage() -
     assert np.isfinite(list(fc.evaluate(new).values())).all()
     bounds = fc.calibrate(new, levels=[0.8]).predict(new, levels=[0.8])  # calibrated on it too
     assert (bounds["y_lo_80"] < bounds["y"]).all() and (bounds["y"] < bounds["y_hi_80"]).all()
+    validated = clone(fc).fit(frame[frame["id"] != "s2"], val_df=new)  # validated on it
+    assert np.isfinite(validated.history_["val_loss"]).all()
 
 
 def test_panel_attention_names_the_series_by_the_users_id_column(tmp_path) -> None:
