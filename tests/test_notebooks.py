@@ -68,3 +68,5 @@ def test_panel_notebook_learns_the_plan_and_calibrates_its_intervals(
     importance = done["importance"].set_index("variable")["importance"]
     assert importance.idxmin() == "temperature" and importance["temperature"] < 1 / 6
     assert "'region': categories ['mountain'] were not seen at fit" in done["unseen_warning"]
+    # a store never trained on clears the same bar, scaled by its own first lookback days
+    assert done["new_scores"]["mae"] < 0.6 * done["new_naive_mae"]
