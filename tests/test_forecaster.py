@@ -229,6 +229,27 @@ def test_evaluate_scales_mase_by_the_seasonal_naive_of_each_lookback(season: int
             fc.evaluate(val, season=bad)  # type: ignore[arg-type]
 
 
+def test_evaluate_by_series_scores_each_series_as_its_backtest_does() -> None:
+    frame = panel_frame(n_series=3, n=80)  # levels 10, 20, 30
+    frame = frame[~((frame["id"] == "s1") & (frame["time"] < "2024-01-01 10:00"))]  # s1 shorter
+    fc = Forecaster(target="y", time_col="time", id_col="id", past_covariates=["load"], **TINY)
+    fc.fit(frame, calibration_df=frame)
+    per_series = fc.evaluate(frame, scale="original", levels=[0.8], by_series=True)
+    assert per_series.index.name == "id" and per_series.index.tolist() == ["s0", "s1", "s2"]
+    backtest = fc.backtest(frame)
+    errors = (backtest["y"] - backtest["y_actual"]).groupby(backtest["id"])
+    np.testing.assert_allclose(per_series["mae"], errors.apply(lambda e: e.abs().mean()), rtol=1e-4)
+    np.testing.assert_allclose(per_series["mse"], errors.apply(lambda e: (e**2).mean()), rtol=1e-4)
+    assert per_series["windows"].tolist() == [65, 55, 65]  # 80 (70) rows - 12 - 4 + 1
+    pooled = fc.evaluate(frame, scale="original", levels=[0.8])
+    weights = per_series["windows"] / per_series["windows"].sum()
+    for name in ("mse", "mae", "smape", "coverage_80", "width_80"):  # window means: they pool
+        assert pooled[name] == pytest.approx(float((per_series[name] * weights).sum()), rel=1e-6)
+    one = tiny().fit(wide_frame(80)).evaluate(wide_frame(80), by_series=True)
+    assert one.index.name == "series" and len(one) == 1
+    assert set(one.columns) == {"mse", "mae", "smape", "mase", "windows"}
+
+
 def test_fit_passes_on_no_lightning_advert_or_internal_warning(
     caplog: pytest.LogCaptureFixture, recwarn: pytest.WarningsRecorder
 ) -> None:

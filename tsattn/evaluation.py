@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+import pandas as pd
 import torch
 
 from tsattn import metrics
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from tsattn.data import Panel
     from tsattn.preprocess import FramePreprocessor
 
-__all__ = ["evaluation_metrics", "interval_metrics"]
+__all__ = ["evaluation_metrics", "interval_metrics", "series_metrics"]
 
 
 def evaluation_metrics(
@@ -26,8 +27,9 @@ def evaluation_metrics(
     point_index: int,
     scale: Literal["normalised", "original"] = "normalised",
     season: int = 1,
+    windows: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """MSE, MAE, sMAPE and MASE over all windows, steps and channels.
+    """MSE, MAE, sMAPE and MASE over all windows (or the `windows` mask), steps and channels.
 
     "normalised" scores on the z-score scale fitted on the training frame (the long-horizon
     benchmark protocol); "original" in the data's own units. MASE is scaled by the in-sample
@@ -35,14 +37,15 @@ def evaluation_metrics(
     """
     if outputs.target is None:
         raise ValueError("evaluation needs windows with observed targets")
+    keep = slice(None) if windows is None else windows
+    series, origin = outputs.series[keep], outputs.origin[keep]
     lookback = int(prep.settings["lookback"])
-    starts = outputs.origin - (lookback - 1)
-    past = gather(panel.values, starts, lookback, panel.target_columns)  # -> (N, L, C)
-    point = outputs.prediction[..., point_index]  # -> (N, H, C)
-    target = outputs.target
+    past = gather(panel.values, origin - (lookback - 1), lookback, panel.target_columns)
+    point = outputs.prediction[keep][..., point_index]  # -> (N, H, C)
+    target = outputs.target[keep]
     if scale == "original":
         point, target, past = (
-            prep.inverse_targets(array[..., None], outputs.series, panel)[..., 0]
+            prep.inverse_targets(array[..., None], series, panel)[..., 0]
             for array in (point, target, past)
         )
     # float64: a mean over millions of float32 errors would drift in the 4th digit
@@ -60,22 +63,54 @@ def interval_metrics(
     bounds: dict[float, tuple[np.ndarray, np.ndarray]],
     *,
     scale: Literal["normalised", "original"] = "normalised",
+    windows: np.ndarray | None = None,
 ) -> dict[str, float]:
     """For each level of `bounds` (scaled (N, H, C) arrays): `coverage_<level>`, the share of
-    outcomes inside, and `width_<level>`, the mean width on `scale`."""
+    outcomes inside, and `width_<level>`, the mean width on `scale`; over the `windows` mask
+    when given."""
     from tsattn.calibration import level_label
 
     if outputs.target is None:
         raise ValueError("interval scores need windows with observed targets")
+    keep = slice(None) if windows is None else windows
+    series = outputs.series[keep]
     scores = {}
     for level, (low, high) in bounds.items():
-        target = outputs.target
+        low, high, target = low[keep], high[keep], outputs.target[keep]
         if scale == "original":
             low, high, target = (
-                prep.inverse_targets(array[..., None], outputs.series, panel)[..., 0]
-                for array in (low, high, outputs.target)
+                prep.inverse_targets(array[..., None], series, panel)[..., 0]
+                for array in (low, high, target)
             )
         label = level_label(level)
         scores[f"coverage_{label}"] = float(np.mean((target >= low) & (target <= high)))
         scores[f"width_{label}"] = float(np.mean(high - low, dtype=np.float64))
     return scores
+
+
+def series_metrics(
+    outputs: NetworkOutputs,
+    panel: Panel,
+    prep: FramePreprocessor,
+    bounds: dict[float, tuple[np.ndarray, np.ndarray]],
+    *,
+    point_index: int,
+    scale: Literal["normalised", "original"] = "normalised",
+    season: int = 1,
+    series_name: str = "series",
+) -> pd.DataFrame:
+    """The scores of `evaluation_metrics` and `interval_metrics` per series: one row per series
+    with windows (in the panel's order, indexed by its id), plus its number of windows. A panel's
+    pooled scores hide the series a model forecasts badly; this is where to find them."""
+    rows = {}
+    for s in np.unique(outputs.series):
+        windows = outputs.series == s
+        rows[panel.series_ids[s]] = {
+            **evaluation_metrics(outputs, panel, prep, point_index=point_index, scale=scale,
+                                 season=season, windows=windows),
+            **interval_metrics(outputs, panel, prep, bounds, scale=scale, windows=windows),
+            "windows": int(windows.sum()),
+        }
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = series_name
+    return frame

@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import pandas as pd
 from sklearn.base import BaseEstimator
@@ -23,7 +23,7 @@ from tsattn.calibration import Calibration, check_window_count, fit_calibration
 from tsattn.config import ForecasterConfig, validated
 from tsattn.distributed import is_global_zero
 from tsattn.errors import ConfigError, NotFittedError
-from tsattn.evaluation import evaluation_metrics, interval_metrics
+from tsattn.evaluation import evaluation_metrics, interval_metrics, series_metrics
 from tsattn.extensions import resolve_location, watched_fit
 from tsattn.inference import NetworkOutputs, run_network
 from tsattn.outputs import forecast_frame, input_attention_frame, temporal_attention_frame
@@ -236,6 +236,20 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             intervals=self._bounds(outputs, levels),
         )  # fmt: skip
 
+    @overload
+    def evaluate(
+        self, df: pd.DataFrame, *, stride: int = ...,
+        scale: Literal["normalised", "original"] = ..., levels: Sequence[float] | None = ...,
+        season: int = ..., by_series: Literal[False] = ...,
+    ) -> dict[str, float]: ...
+
+    @overload
+    def evaluate(
+        self, df: pd.DataFrame, *, stride: int = ...,
+        scale: Literal["normalised", "original"] = ..., levels: Sequence[float] | None = ...,
+        season: int = ..., by_series: Literal[True],
+    ) -> pd.DataFrame: ...
+
     def evaluate(
         self,
         df: pd.DataFrame,
@@ -244,13 +258,16 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         scale: Literal["normalised", "original"] = "normalised",
         levels: Sequence[float] | None = None,
         season: int = 1,
-    ) -> dict[str, float]:
+        by_series: bool = False,
+    ) -> dict[str, float] | pd.DataFrame:
         """MSE, MAE, sMAPE and MASE over every window of `df` (rolling origin, `stride` steps),
         and for each calibrated level its coverage and mean width (`coverage_80`, `width_80`).
 
         "normalised" scores in the training z-score space (the long-horizon benchmark protocol).
         MASE divides by the seasonal naive error at `season` over each window's lookback: 1 is
         the one-step naive, the period (24 for hourly data) the M4 competition's choice.
+        `by_series=True` returns the same scores per series instead: a frame indexed by the
+        series id (named as `id_col`, else "series"), with each series' number of windows.
         """
         lookback = self.config().lookback
         if isinstance(season, bool) or not isinstance(season, int) or not 1 <= season < lookback:
@@ -262,10 +279,13 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         outputs, panel = self._run_all(df, stride=stride, attention=False)
         prep = self._fitted()
         point_index = self.network_.config.median_index
+        bounds = self._bounds(outputs, levels) or {}
+        if by_series:
+            return series_metrics(outputs, panel, prep, bounds, point_index=point_index,
+                                  scale=scale, season=season, series_name=prep.id_name or "series")
         scores = evaluation_metrics(outputs, panel, prep, point_index=point_index, scale=scale,
                                     season=season)
-        bounds = self._bounds(outputs, levels)
-        return {**scores, **interval_metrics(outputs, panel, prep, bounds or {}, scale=scale)}
+        return {**scores, **interval_metrics(outputs, panel, prep, bounds, scale=scale)}
 
     def check_levels(self, levels: Sequence[float]) -> None:
         """Raise, saying what to do, unless the model is calibrated for every one of `levels`."""
