@@ -153,7 +153,8 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         *,
         levels: Sequence[float] | None = None,
     ) -> pd.DataFrame:
-        """Forecast the `horizon` steps after the last timestamp of every series in `df`.
+        """Forecast the `horizon` steps after the last timestamp of every series in `df`; a
+        series the model never trained on is forecast too, scaled by its own rows in `df`.
 
         `future_df` supplies the known-future covariates for those steps when the model uses any.
         `levels` (e.g. [0.8, 0.95]) adds calibrated interval bounds `<target>_lo_80`,
