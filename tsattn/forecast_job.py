@@ -128,6 +128,7 @@ def _score_earlier(spec: ForecastJobSpec, forecaster: Forecaster, history: pd.Da
     scores = score_forecasts(
         stored, history, target=target, time_col=time_col, id_col=forecaster.id_col,
         point=point, intervals=intervals,
+        season=spec.monitoring.season if spec.monitoring is not None else 1,
     )  # fmt: skip
     return scores if not scores.per_origin.empty else None
 

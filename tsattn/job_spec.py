@@ -72,6 +72,10 @@ class MonitoringSpec(Strict):
 
     max_mae: float | None = Field(default=None, gt=0, description="In the data's units.")
     max_mase: float | None = Field(default=None, gt=0, description="1 = as good as naive.")
+    season: int = Field(
+        default=1, ge=1, description="MASE's naive forecast repeats the value this many steps "
+        "back: 1 the last one, the period (24 for hourly data) the same time a season ago."
+    )
 
 
 class ForecastJobSpec(Strict):

@@ -2,11 +2,11 @@
 
 A forecast job that writes to a table keeps every origin's forecasts, so each run can first join
 the matured ones (target time now observed) with the fresh history and score them: MAE, MASE
-(scaled by each series' in-sample one-step naive error up to its origin, so series of different
-sizes weigh alike) and, for each stored interval, its coverage and mean width: the calibrated
-bounds of the job's `levels` (`coverage_80`, `width_80`), else a quantile model's widest
-band (`coverage`, `width`). Per origin for the job's time series, per (origin, series) for
-finding the series that went wrong.
+(scaled by each series' in-sample naive error up to its origin, one step or one `season` back,
+so series of different sizes weigh alike) and, for each stored interval, its coverage and mean
+width: the calibrated bounds of the job's `levels` (`coverage_80`, `width_80`), else a quantile
+model's widest band (`coverage`, `width`). Per origin for the job's time series, per (origin,
+series) for finding the series that went wrong.
 """
 
 from __future__ import annotations
@@ -42,8 +42,10 @@ def score_forecasts(
     id_col: str | None,
     point: str,
     intervals: Mapping[str, tuple[str, str]] | None = None,
+    season: int = 1,
 ) -> Scores:
-    """Score the rows of `forecasts` whose target time `history` has observed.
+    """Score the rows of `forecasts` whose target time `history` has observed; MASE's naive
+    forecast repeats the value `season` rows back.
 
     `forecasts` is the forecast table (series, time, origin, the `point` forecast column and
     bound columns); `intervals` names each interval's (low, high) columns by the suffix its
@@ -63,7 +65,7 @@ def score_forecasts(
         width = matured[high] - matured[low]
         covered = inside.astype(float)
         matured = matured.assign(**{f"_covered{name}": covered, f"_width{name}": width})
-    matured = matured.merge(_naive_scale(actual, time_col), on=[_SERIES, ORIGIN_COLUMN],
+    matured = matured.merge(_naive_scale(actual, time_col, season), on=[_SERIES, ORIGIN_COLUMN],
                             how="left")  # fmt: skip
     keys = [ORIGIN_COLUMN, _SERIES]
     by_series = matured.groupby(keys, sort=True).agg(**_aggregations(intervals)).reset_index()
@@ -93,11 +95,11 @@ def _long(frame: pd.DataFrame, target: str, time_col: str, id_col: str | None) -
     })  # fmt: skip
 
 
-def _naive_scale(actual: pd.DataFrame, time_col: str) -> pd.DataFrame:
-    """Each series' mean one-step naive error over its history up to every time (MASE's scale),
-    keyed as (series, origin) so a forecast uses only what was known at its origin."""
+def _naive_scale(actual: pd.DataFrame, time_col: str, season: int) -> pd.DataFrame:
+    """Each series' mean naive error (`season` rows back) over its history up to every time
+    (MASE's scale), keyed as (series, origin) so a forecast uses only what was known then."""
     ordered = actual.sort_values([_SERIES, time_col])
-    steps = ordered.groupby(_SERIES)["actual"].diff().abs()
+    steps = ordered.groupby(_SERIES)["actual"].diff(season).abs()
     counts = steps.notna().groupby(ordered[_SERIES]).cumsum()
     sums = steps.fillna(0.0).groupby(ordered[_SERIES]).cumsum()
     return pd.DataFrame({
