@@ -107,6 +107,8 @@ def train(
     console.print(metrics_table("z-scored (benchmarks)", _present(protocol)))
     console.print(f"epochs: {result.epochs}   training time: {result.seconds:.1f} s")
     console.print(f"model saved to: [bold]{result.model_dir}[/]")
+    if result.by_series_path:
+        console.print(f"per-series test scores: [bold]{result.by_series_path}[/]")
     if result.run_id:
         console.print(f"MLflow run: {result.run_id}")
 

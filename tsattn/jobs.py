@@ -39,6 +39,10 @@ class TrainResult:
     # in the data's own units, where sMAPE means something (not on z-scores near zero)
     test_metrics_original: dict[str, float] = field(default_factory=dict)
     val_metrics_original: dict[str, float] = field(default_factory=dict)
+    # a panel's test scores per series, in the data's units (`Forecaster.evaluate(by_series=
+    # True)`), also written to `by_series_path` and logged to the run as a table
+    test_by_series: pd.DataFrame | None = None
+    by_series_path: Path | None = None
 
 
 @dataclass
@@ -78,7 +82,7 @@ def train_job(config: ExperimentConfig, *, track: bool | None = None) -> TrainRe
     facts, the pyfunc model and the attention interpretation) and the job adds test metrics.
     Under torchrun or SLURM every process runs this job; only rank 0 tracks and saves.
     """
-    from tsattn.tracking import log_metrics, register_model, start_run
+    from tsattn.tracking import log_metrics, log_table, register_model, start_run
 
     tracking = config.tracking
     enabled = tracking.enabled if track is None else track
@@ -100,10 +104,13 @@ def train_job(config: ExperimentConfig, *, track: bool | None = None) -> TrainRe
             forecaster.evaluate(test, scale="original", levels=levels) if test is not None else {}
         )
         model_dir = forecaster.save(Path(config.output_dir) / config.name / "model")
+        by_series, by_series_path = _series_scores(forecaster, test, levels, config)
         run_id = run.info.run_id if run is not None else None
         if run_id is not None:
             log_metrics(test_metrics, prefix="test")
             log_metrics(test_original, prefix="test_original")
+            if by_series is not None:
+                log_table(by_series.reset_index(), "test_by_series.json")
             log_metrics({"train_seconds": seconds}, prefix="job")
             if tracking.register_as:
                 register_model(run_id, tracking.register_as, tracking.alias)
@@ -117,7 +124,25 @@ def train_job(config: ExperimentConfig, *, track: bool | None = None) -> TrainRe
         run_id=run_id,
         test_metrics_original=test_original,
         val_metrics_original=val_original,
+        test_by_series=by_series,
+        by_series_path=by_series_path,
     )
+
+
+def _series_scores(
+    forecaster: Forecaster, test: pd.DataFrame | None, levels: list[float] | None,
+    config: ExperimentConfig,
+) -> tuple[pd.DataFrame | None, Path | None]:
+    """A panel's test scores per series (data units), written beside the model by rank 0: the
+    pooled scores hide the series a panel model forecasts badly."""
+    if test is None or config.forecaster.id_col is None:
+        return None, None
+    scores = forecaster.evaluate(test, scale="original", levels=levels, by_series=True)
+    if not is_global_zero():
+        return scores, None
+    path = write_frame(scores.reset_index(), Path(config.output_dir) / config.name /
+                       "test_by_series.csv")
+    return scores, path
 
 
 def _calibration_frame(

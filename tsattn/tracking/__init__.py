@@ -13,7 +13,8 @@ Entry points:
     fit_session        the tracking of one fit (what FIT_TRACKER opens)
     start_run          a run for jobs and the CLI (nested for tuning trials; FAILED on a crash)
     log_metrics        `{prefix}_{name}` metrics into the active run (no-op without one)
-    log_params, log_file  job params / output files into the active run (no-op without one)
+    log_params, log_file, log_table  job params / output files / tables into the active run
+                       (no-op without one)
     register_model     register a run's model under a name and alias
     resolve_model_uri  `models:/name@alias` / `runs:/...` -> local saved-Forecaster folder
     write_interpretation  attention heatmaps, profiles and tables into a folder
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tsattn import extensions
-from tsattn.tracking.runs import log_file, log_metrics, log_params, start_run
+from tsattn.tracking.runs import log_file, log_metrics, log_params, log_table, start_run
 from tsattn.tracking.session import FIT_TRACKER, FitSession, autolog, fit_session
 from tsattn.tracking.store import Store, resolve_store
 
@@ -42,6 +43,7 @@ __all__ = [
     "install",
     "log_file",
     "log_metrics",
+    "log_table",
     "log_params",
     "register_model",
     "resolve_model_uri",

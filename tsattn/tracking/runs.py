@@ -25,6 +25,7 @@ from tsattn.tracking.http_bounds import RUN_END_GRACE_ENV, bounded_http, run_end
 from tsattn.tracking.store import ensure_experiment, resolve_store, unreachable_reason
 
 if TYPE_CHECKING:
+    import pandas as pd
     from mlflow import ActiveRun
 
     from tsattn.config import TrackingConfig
@@ -35,6 +36,7 @@ __all__ = [
     "log_file",
     "log_metrics",
     "log_params",
+    "log_table",
     "start_run",
     "tracking_uri",
 ]
@@ -140,6 +142,17 @@ def log_metrics(
         stamp = _now_ms()
         batch = [Metric(k, v, stamp, step or 0) for k, v in named.items()]
         MlflowClient().log_batch(run_id, metrics=batch)
+    return True
+
+
+def log_table(frame: pd.DataFrame, artifact_file: str) -> bool:
+    """Log `frame` to the active run as an MLflow table (the UI shows it as one, sortable); False
+    if there is none."""
+    if active_run() is None:
+        return False
+    import mlflow
+
+    mlflow.log_table(frame, artifact_file)
     return True
 
 
