@@ -88,7 +88,7 @@ def test_mase_leaves_out_a_target_that_is_flat_in_every_lookback() -> None:
 
 
 def test_seasonal_mase_scales_by_the_naive_one_season_back() -> None:
-    # one window, lookback 6, season 2: lag-2 differences 2, -2, 2, -2 -> naive MAE 2
+    # one window, lookback 6, season 2: lag-2 differences 2, -2, -2, 2 -> naive MAE 2
     past = np.array([[0.0, 5.0, 2.0, 3.0, 0.0, 5.0]])
     y, yhat = np.array([[2.0, 3.0]]), np.array([[1.0, 6.0]])  # forecast MAE (1 + 3) / 2 = 2
     got = mase(_one_target(yhat), _one_target(y), _one_target(past), season=2)
