@@ -27,7 +27,13 @@ import yaml
 
 from benchmarks.cli_common import add_common, common
 from benchmarks.machine import describe
-from benchmarks.planted import CASES, PlantedCase, score_attention, split_case
+from benchmarks.planted import (
+    CASES,
+    PlantedCase,
+    forecaster_columns,
+    score_attention,
+    split_case,
+)
 from benchmarks.results import markdown_table, write
 from tsattn import Forecaster
 from tsattn.interpret.faithfulness import deletion_test
@@ -60,9 +66,8 @@ def planted_row(case: PlantedCase, arch_name: str, arch: dict[str, Any],
     split = split_case(case)
     test = split.test
     extra = {} if max_epochs is None else {"max_epochs": max_epochs}
-    fc = Forecaster(target="target", time_col="time", past_covariates=case.covariates,
-                    lookback=case.lookback, horizon=case.horizon, seed=0,
-                    enable_progress_bar=False, accelerator="cpu", **arch, **extra)
+    fc = Forecaster(**forecaster_columns(case), lookback=case.lookback, horizon=case.horizon,
+                    seed=0, enable_progress_bar=False, accelerator="cpu", **arch, **extra)
     start = time.perf_counter()
     fc.fit(split.train, val_df=split.val)
     fit_s = time.perf_counter() - start
@@ -72,6 +77,12 @@ def planted_row(case: PlantedCase, arch_name: str, arch: dict[str, Any],
     row = {"case": case.name, "arch": arch_name, "S": fc.network_.config.segment_length,
            "peaks_within_1": score_attention(case, temporal), "mse": mse, "noise_floor": floor,
            "mse_over_floor": mse / floor, "epochs": fc.epochs_trained_, "fit_s": fit_s}
+    if case.is_panel:  # each series against its own floor: the pooled ratio could hide one
+        by_series = fc.evaluate(test, by_series=True)["mse"]
+        row["worst_series_over_floor"] = max(
+            float(by_series[series]) / series_floor
+            for series, series_floor in split.series_floors.items()
+        )
     if fc.network_.config.input_attention:
         inputs = fc.interpret(test, kind="input", origins="all", stride=10)
         ranking = list(inputs.groupby("variable")["weight"].mean().sort_values(ascending=False)
@@ -150,6 +161,7 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
                                  ("peaks_within_1", "peaks ±1"), ("mse", "test MSE"),
                                  ("noise_floor", "noise floor"),
                                  ("mse_over_floor", "MSE / floor"),
+                                 ("worst_series_over_floor", "worst series / its floor"),
                                  ("drivers_first", "drivers first"),
                                  ("noise_last", "noise last"),
                                  ("noise_below_causes", "noise below causes"),

@@ -7,6 +7,10 @@ the temporal attention peaks there and that input attention ranks the true drive
 
 Drivers are white noise or AR(1): autocorrelated drivers are the hard case (the neighbours of
 the causal timestep carry much of its information), and real drivers are autocorrelated.
+
+A panel case (`n_series` > 1) gives each series its drivers at its own level and spread, and the
+target follows them in those absolute units: the per-series z-scores and the per-window RevIN
+must not hide that a driver at level 10 adds twice as much as one at level 5.
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["CASES", "PlantedCase", "PlantedSplit", "noise_floor_z", "planted_frame",
-           "score_attention", "split_case"]
+__all__ = ["CASES", "PlantedCase", "PlantedSplit", "forecaster_columns", "noise_floor_z",
+           "planted_frame", "score_attention", "split_case"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,11 @@ class PlantedCase:
     n: int = 2000
     seed: int = 0
     drivers: tuple[str, ...] = field(default=())
+    n_series: int = 1  # > 1: a panel, `n` rows per series, drivers at per-series levels
+
+    @property
+    def is_panel(self) -> bool:
+        return self.n_series > 1
 
     @property
     def driver_names(self) -> list[str]:
@@ -57,7 +66,15 @@ CASES: tuple[PlantedCase, ...] = (
                 horizon=4),
     PlantedCase("seasonal-own-lag", (("target", 24, 0.9),), lookback=96, horizon=24,
                 n_noise=2, drivers=()),
+    # the issue's own measurement: a noise floor below 0.001, where precision, not the lag, is hard
+    PlantedCase("ar1-lag12-quiet", (("driver", 12, 2.0),), lookback=48, horizon=6,
+                noise_std=0.05),
+    PlantedCase("panel-abs-units", (("driver", 12, 2.0),), lookback=48, horizon=6, n=800,
+                n_series=3),
 )
+# a panel's series i sees every driver as LEVELS[i] + SPREADS[i] x its unit-variance path
+LEVELS = (0.0, 10.0, -4.0, 5.0)
+SPREADS = (1.0, 0.5, 3.0, 2.0)
 
 
 def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
@@ -71,12 +88,28 @@ def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
 
 
 def planted_frame(case: PlantedCase) -> pd.DataFrame:
-    """The case's hourly frame: `time`, `target`, the drivers and the noise drivers."""
-    rng = np.random.default_rng(case.seed)
+    """The case's hourly frame: `time`, `target`, the drivers and the noise drivers; a panel's
+    rows also name their `series` (s0, s1, ...)."""
+    if not case.is_panel:
+        return _series_frame(case, case.seed, level=0.0, spread=1.0)
+    if case.n_series > len(LEVELS):
+        raise ValueError(f"a planted panel has at most {len(LEVELS)} series")
+    frames = [
+        _series_frame(case, case.seed + i, LEVELS[i], SPREADS[i]).assign(series=f"s{i}")
+        for i in range(case.n_series)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _series_frame(case: PlantedCase, seed: int, level: float, spread: float) -> pd.DataFrame:
+    """One series: every driver (noise drivers too) is level + spread x an AR(1) path, and the
+    target sums the causes in those units, its noise scaled by the spread too: every series then
+    has the same noise floor on its own z-scale, so the panel tests the units, not the noise."""
+    rng = np.random.default_rng(seed)
     burn = max(lag for _, lag, _ in case.causes) + 1
     n = case.n + burn
-    columns = {name: _ar1(rng, n, case.phi) for name in case.driver_names}
-    noise = rng.standard_normal(n) * case.noise_std
+    columns = {name: level + spread * _ar1(rng, n, case.phi) for name in case.driver_names}
+    noise = rng.standard_normal(n) * case.noise_std * spread
     target = np.zeros(n)
     own = [(lag, gain) for c, lag, gain in case.causes if c == "target"]
     for t in range(n):  # a recursion only when the target drives itself
@@ -93,36 +126,54 @@ def planted_frame(case: PlantedCase) -> pd.DataFrame:
     for name, values in columns.items():
         frame[name] = values[burn:]
     for i in range(case.n_noise):
-        frame[f"noise_{i}"] = _ar1(rng, case.n, case.phi)
+        frame[f"noise_{i}"] = level + spread * _ar1(rng, case.n, case.phi)
     return frame
+
+
+def forecaster_columns(case: PlantedCase) -> dict[str, object]:
+    """The `Forecaster` column arguments of a case's frame (shared by B5 and the tests)."""
+    columns: dict[str, object] = {"target": "target", "time_col": "time",
+                                  "past_covariates": case.covariates}
+    if case.is_panel:
+        columns["id_col"] = "series"
+    return columns
 
 
 @dataclass(frozen=True)
 class PlantedSplit:
-    """A case's frame cut 70 / 15 / 15 % (val and test start a lookback early), and its floor."""
+    """A case's frame cut 70 / 15 / 15 % per series (val and test start a lookback early), and
+    its noise floor: the mean over series of `series_floors`."""
 
     train: pd.DataFrame
     val: pd.DataFrame
     test: pd.DataFrame
     noise_floor: float
+    series_floors: dict[str, float]  # by series id ("series" for a single series)
 
 
 def split_case(case: PlantedCase) -> PlantedSplit:
     """The split B5 and the tests share: fit on train, stop on val, score test."""
     frame = planted_frame(case)
-    n_train, n_val = int(0.7 * len(frame)), int(0.15 * len(frame))
-    return PlantedSplit(
-        train=frame.iloc[:n_train],
-        val=frame.iloc[n_train - case.lookback : n_train + n_val],
-        test=frame.iloc[n_train + n_val - case.lookback :],
-        noise_floor=noise_floor_z(case, frame, n_train),
-    )
+    groups = frame.groupby("series", sort=True) if case.is_panel else [("series", frame)]
+    parts: dict[str, list[pd.DataFrame]] = {"train": [], "val": [], "test": []}
+    floors: dict[str, float] = {}
+    for i, (series, rows) in enumerate(groups):
+        n_train, n_val = int(0.7 * len(rows)), int(0.15 * len(rows))
+        parts["train"].append(rows.iloc[:n_train])
+        parts["val"].append(rows.iloc[n_train - case.lookback : n_train + n_val])
+        parts["test"].append(rows.iloc[n_train + n_val - case.lookback :])
+        spread = SPREADS[i] if case.is_panel else 1.0
+        floors[str(series)] = noise_floor_z(case, rows, n_train, spread)
+    train, val, test = (pd.concat(parts[name]) for name in ("train", "val", "test"))
+    return PlantedSplit(train=train, val=val, test=test,
+                        noise_floor=float(np.mean(list(floors.values()))), series_floors=floors)
 
 
-def noise_floor_z(case: PlantedCase, frame: pd.DataFrame, train_rows: int) -> float:
+def noise_floor_z(case: PlantedCase, frame: pd.DataFrame, train_rows: int,
+                  spread: float = 1.0) -> float:
     """The noise variance on the model's z-scale (the target scaled by its train std)."""
     std = float(frame["target"].iloc[:train_rows].std(ddof=0))
-    return case.noise_std**2 / std**2
+    return (case.noise_std * spread) ** 2 / std**2
 
 
 def score_attention(case: PlantedCase, temporal: pd.DataFrame) -> float:

@@ -13,7 +13,13 @@ from typing import Any
 
 import pytest
 
-from benchmarks.planted import CASES, PlantedCase, score_attention, split_case
+from benchmarks.planted import (
+    CASES,
+    PlantedCase,
+    forecaster_columns,
+    score_attention,
+    split_case,
+)
 from tsattn import Forecaster
 from tsattn.interpret import deletion_test
 
@@ -31,9 +37,8 @@ def _fit(case: PlantedCase, **params: Any) -> tuple[Forecaster, Any, float]:
 
 def _fit_new(case: PlantedCase, **params: Any) -> tuple[Forecaster, Any, float]:
     split = split_case(case)
-    fc = Forecaster(target="target", time_col="time", past_covariates=case.covariates,
-                    lookback=case.lookback, horizon=case.horizon, accelerator="cpu",
-                    enable_progress_bar=False, **params)
+    fc = Forecaster(**forecaster_columns(case), lookback=case.lookback, horizon=case.horizon,
+                    accelerator="cpu", enable_progress_bar=False, **params)
     fc.fit(split.train, val_df=split.val)
     return fc, split.test, split.noise_floor
 
@@ -60,6 +65,22 @@ def test_attention_peaks_at_the_cause_with_the_defaults(name: str, params: dict)
     assert mse <= 2 * floor, f"{name}: test MSE {mse:.4f} against a noise floor of {floor:.4f}"
     share = score_attention(case, fc.interpret(test, origins="all", stride=7))
     assert share >= 0.9, f"{name}: only {share:.0%} of attention peaks within 1 step of the cause"
+
+
+@pytest.mark.slow
+def test_a_panel_learns_a_driver_in_each_series_absolute_units() -> None:
+    # three series whose driver sits at levels 0, 10 and -4 with spreads 1, 0.5 and 3: each
+    # series' z-scores and each window's RevIN rescale the target, not the 2 x driver relation
+    case = BY_NAME["panel-abs-units"]
+    fc, test, _ = _fit(case)
+    floors = split_case(case).series_floors
+    by_series = fc.evaluate(test, by_series=True)["mse"]
+    assert set(by_series.index) == set(floors), by_series.to_dict()
+    for series, floor in floors.items():
+        mse = float(by_series[series])
+        assert mse <= 2 * floor, f"{series}: test MSE {mse:.5f}, noise floor {floor:.5f}"
+    share = score_attention(case, fc.interpret(test, origins="all", stride=7))
+    assert share >= 0.9, f"only {share:.0%} of attention peaks within 1 step of the cause"
 
 
 @pytest.mark.slow
