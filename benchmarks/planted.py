@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["CASES", "PlantedCase", "PlantedSplit", "forecaster_columns", "noise_floor_z",
-           "planted_frame", "score_attention", "split_case"]
+           "planted_frame", "score_attention", "score_every_cause", "split_case"]
 
 
 @dataclass(frozen=True)
@@ -187,3 +187,18 @@ def score_attention(case: PlantedCase, temporal: pd.DataFrame) -> float:
     lags = np.array([lag for _, lag, _ in case.causes])
     hit = np.abs(peaks.to_numpy()[:, None] - lags[None, :]).min(axis=1) <= 1
     return float(hit.mean())
+
+
+def score_every_cause(case: PlantedCase, temporal: pd.DataFrame) -> float:
+    """Share of (origin, step) pairs where every cause is the peak of some head (±1 step).
+
+    Stricter than `score_attention` with several causes: there a peak at either counts, so a
+    model whose one read found one driver while the other read stays spread passes.
+    """
+    per_head = temporal.set_index(["series", "origin", "step", "head", "distance"])["weight"]
+    peaks = per_head.groupby(level=["series", "origin", "step", "head"]).idxmax().map(
+        lambda key: key[4])
+    lags = np.array([lag for _, lag, _ in case.causes])
+    near = np.abs(peaks.to_numpy()[:, None] - lags[None, :]) <= 1  # (pairs x heads, causes)
+    found = pd.DataFrame(near, index=peaks.index).groupby(level=["series", "origin", "step"]).any()
+    return float(found.all(axis=1).mean())

@@ -18,6 +18,7 @@ from benchmarks.planted import (
     PlantedCase,
     forecaster_columns,
     score_attention,
+    score_every_cause,
     split_case,
 )
 from tsattn import Forecaster
@@ -63,8 +64,12 @@ def test_attention_peaks_at_the_cause_with_the_defaults(name: str, params: dict)
     fc, test, floor = _fit(case, **params)
     mse = fc.evaluate(test)["mse"]
     assert mse <= 2 * floor, f"{name}: test MSE {mse:.4f} against a noise floor of {floor:.4f}"
-    share = score_attention(case, fc.interpret(test, origins="all", stride=7))
+    temporal = fc.interpret(test, origins="all", stride=7)
+    share = score_attention(case, temporal)
     assert share >= 0.9, f"{name}: only {share:.0%} of attention peaks within 1 step of the cause"
+    if len(case.causes) > 1:  # a peak at either cause passes above; here each must have a head
+        every = score_every_cause(case, temporal)
+        assert every >= 0.9, f"{name}: every cause is a head's peak in only {every:.0%} of pairs"
 
 
 @pytest.mark.slow
