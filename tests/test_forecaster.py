@@ -247,6 +247,18 @@ def test_evaluate_by_series_scores_each_series_as_its_backtest_does() -> None:
         assert pooled[name] == pytest.approx(float((per_series[name] * weights).sum()), rel=1e-6)
     one = tiny().fit(wide_frame(80)).evaluate(wide_frame(80), by_series=True)
     assert one.index.name == "series" and len(one) == 1
+    # evaluate_all: the same three answers from one pass of the network instead of three
+    batches: list[int] = []
+    hook = fc.network_.register_forward_hook(lambda *_: batches.append(1))
+    normalised = fc.evaluate(frame, levels=[0.8])
+    one_pass = len(batches)
+    every = fc.evaluate_all(frame, levels=[0.8], by_series=True)
+    hook.remove()
+    assert one_pass > 0 and len(batches) == 2 * one_pass
+    assert every.normalised == normalised and every.original == pooled
+    assert every.by_series is not None
+    pd.testing.assert_frame_equal(every.by_series, per_series)
+    assert fc.evaluate_all(frame).by_series is None
     assert set(one.columns) == {"mse", "mae", "smape", "mase", "windows"}
 
 

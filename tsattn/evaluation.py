@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -16,7 +17,17 @@ if TYPE_CHECKING:
     from tsattn.data import Panel
     from tsattn.preprocess import FramePreprocessor
 
-__all__ = ["evaluation_metrics", "interval_metrics", "series_metrics"]
+__all__ = ["Evaluation", "evaluation_metrics", "interval_metrics", "series_metrics"]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Every score a training job reports for one frame, from one pass of the network
+    (`Forecaster.evaluate_all`): each is what `Forecaster.evaluate` gives with that scale."""
+
+    normalised: dict[str, float]  # on the training z-scores: the long-horizon protocol
+    original: dict[str, float]  # in the data's units, where sMAPE means something
+    by_series: pd.DataFrame | None  # per series, in the data's units; None unless asked for
 
 
 def evaluation_metrics(

@@ -13,6 +13,7 @@ from tsattn.calibration import windows_needed
 from tsattn.config import ExperimentConfig, ForecasterConfig
 from tsattn.data.split import temporal_split
 from tsattn.distributed import is_global_zero
+from tsattn.evaluation import Evaluation
 from tsattn.forecaster import Forecaster
 from tsattn.io import read_frame, write_frame
 
@@ -97,14 +98,18 @@ def train_job(config: ExperimentConfig, *, track: bool | None = None) -> TrainRe
         started = time.perf_counter()
         forecaster.fit(train, val_df=val, calibration_df=calibration)
         seconds = time.perf_counter() - started
-        val_metrics = forecaster.evaluate(val) if val is not None else {}
-        test_metrics = forecaster.evaluate(test, levels=levels) if test is not None else {}
-        val_original = forecaster.evaluate(val, scale="original") if val is not None else {}
-        test_original = (
-            forecaster.evaluate(test, scale="original", levels=levels) if test is not None else {}
-        )
+        # one pass of the network per split scores it at both scales (and per series)
+        val_scores = forecaster.evaluate_all(val) if val is not None else None
+        test_scores = (
+            forecaster.evaluate_all(test, levels=levels,
+                                    by_series=config.forecaster.id_col is not None)
+            if test is not None else None
+        )  # fmt: skip
+        val_metrics, val_original = _both_scales(val_scores)
+        test_metrics, test_original = _both_scales(test_scores)
         model_dir = forecaster.save(Path(config.output_dir) / config.name / "model")
-        by_series, by_series_path = _series_scores(forecaster, test, levels, config)
+        by_series = test_scores.by_series if test_scores is not None else None
+        by_series_path = _write_series_scores(by_series, config)
         run_id = run.info.run_id if run is not None else None
         if run_id is not None:
             log_metrics(test_metrics, prefix="test")
@@ -129,20 +134,18 @@ def train_job(config: ExperimentConfig, *, track: bool | None = None) -> TrainRe
     )
 
 
-def _series_scores(
-    forecaster: Forecaster, test: pd.DataFrame | None, levels: list[float] | None,
-    config: ExperimentConfig,
-) -> tuple[pd.DataFrame | None, Path | None]:
+def _both_scales(scores: Evaluation | None) -> tuple[dict[str, float], dict[str, float]]:
+    """(normalised, original) scores of a split, empty for a split the config does not have."""
+    return ({}, {}) if scores is None else (scores.normalised, scores.original)
+
+
+def _write_series_scores(scores: pd.DataFrame | None, config: ExperimentConfig) -> Path | None:
     """A panel's test scores per series (data units), written beside the model by rank 0: the
     pooled scores hide the series a panel model forecasts badly."""
-    if test is None or config.forecaster.id_col is None:
-        return None, None
-    scores = forecaster.evaluate(test, scale="original", levels=levels, by_series=True)
-    if not is_global_zero():
-        return scores, None
-    path = write_frame(scores.reset_index(), Path(config.output_dir) / config.name /
+    if scores is None or not is_global_zero():
+        return None
+    return write_frame(scores.reset_index(), Path(config.output_dir) / config.name /
                        "test_by_series.csv")
-    return scores, path
 
 
 def _calibration_frame(
