@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from tsattn.data import Panel
     from tsattn.preprocess import FramePreprocessor
 
-__all__ = ["Evaluation", "evaluation_metrics", "interval_metrics", "series_metrics"]
+__all__ = ["Evaluation", "ScoredPass", "evaluation_metrics", "interval_metrics", "series_metrics"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,29 @@ class Evaluation:
     normalised: dict[str, float]  # on the training z-scores: the long-horizon protocol
     original: dict[str, float]  # in the data's units, where sMAPE means something
     by_series: pd.DataFrame | None  # per series, in the data's units; None unless asked for
+
+
+@dataclass(frozen=True)
+class ScoredPass:
+    """One pass's forecasts with what scoring them needs, so several scores share the pass."""
+
+    outputs: NetworkOutputs
+    panel: Panel
+    prep: FramePreprocessor
+    point_index: int
+    bounds: dict[float, tuple[np.ndarray, np.ndarray]]
+    season: int
+
+    def pooled(self, scale: Literal["normalised", "original"]) -> dict[str, float]:
+        scores = evaluation_metrics(self.outputs, self.panel, self.prep,
+                                    point_index=self.point_index, scale=scale, season=self.season)
+        return {**scores,
+                **interval_metrics(self.outputs, self.panel, self.prep, self.bounds, scale=scale)}
+
+    def by_series(self, scale: Literal["normalised", "original"]) -> pd.DataFrame:
+        return series_metrics(self.outputs, self.panel, self.prep, self.bounds,
+                              point_index=self.point_index, scale=scale, season=self.season,
+                              series_name=self.prep.id_name or "series")
 
 
 def evaluation_metrics(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -24,7 +23,7 @@ from tsattn.calibration import Calibration, check_window_count, fit_calibration
 from tsattn.config import ForecasterConfig, validated
 from tsattn.distributed import is_global_zero
 from tsattn.errors import ConfigError, NotFittedError
-from tsattn.evaluation import Evaluation, evaluation_metrics, interval_metrics, series_metrics
+from tsattn.evaluation import Evaluation, ScoredPass
 from tsattn.extensions import resolve_location, watched_fit
 from tsattn.inference import NetworkOutputs, run_network
 from tsattn.outputs import forecast_frame, input_attention_frame, temporal_attention_frame
@@ -297,7 +296,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
 
     def _scored_pass(
         self, df: pd.DataFrame, *, stride: int, levels: Sequence[float] | None, season: int
-    ) -> _ScoredPass:
+    ) -> ScoredPass:
         """Check the arguments, then forecast every window of `df` once, for scoring."""
         lookback = self.config().lookback
         if isinstance(season, bool) or not isinstance(season, int) or not 1 <= season < lookback:
@@ -307,7 +306,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             )
         self.check_levels(levels or [])
         outputs, panel = self._run_all(df, stride=stride, attention=False)
-        return _ScoredPass(outputs, panel, self._fitted(), self.network_.config.median_index,
+        return ScoredPass(outputs, panel, self._fitted(), self.network_.config.median_index,
                            self._bounds(outputs, levels) or {}, season)
 
     def check_levels(self, levels: Sequence[float]) -> None:
@@ -410,25 +409,3 @@ Forecaster.__doc__ = "\n\n".join([
     parameters_doc(ForecasterConfig, positional=_FIRST),
 ])
 
-
-@dataclass(frozen=True)
-class _ScoredPass:
-    """One pass's forecasts with what scoring them needs, so several scores share the pass."""
-
-    outputs: NetworkOutputs
-    panel: Any
-    prep: FramePreprocessor
-    point_index: int
-    bounds: dict[float, tuple[Any, Any]]
-    season: int
-
-    def pooled(self, scale: Literal["normalised", "original"]) -> dict[str, float]:
-        scores = evaluation_metrics(self.outputs, self.panel, self.prep,
-                                    point_index=self.point_index, scale=scale, season=self.season)
-        return {**scores,
-                **interval_metrics(self.outputs, self.panel, self.prep, self.bounds, scale=scale)}
-
-    def by_series(self, scale: Literal["normalised", "original"]) -> pd.DataFrame:
-        return series_metrics(self.outputs, self.panel, self.prep, self.bounds,
-                              point_index=self.point_index, scale=scale, season=self.season,
-                              series_name=self.prep.id_name or "series")
