@@ -14,7 +14,6 @@ from sklearn.base import clone
 from synthetic import panel_frame, wide_frame
 
 from tsattn import ConfigError, Forecaster, NotFittedError
-from tsattn.nn.step_attention import N_READS
 
 TINY = dict(
     lookback=12, horizon=4, hidden_size=8, max_epochs=2, batch_size=32, patience=None,
@@ -158,8 +157,8 @@ def test_interpret_returns_tidy_causal_weights_summing_to_one() -> None:
     fc = tiny(attention="multihead", num_heads=2, input_attention=True, past_covariates=["x"])
     fc.fit(train)
     temporal = fc.interpret(val)
-    # series x heads (2 attention heads x N_READS reads each) x horizon x lookback
-    assert len(temporal) == 1 * 2 * N_READS * 4 * 12
+    # series x heads (2 attention heads x G reads each) x horizon x lookback
+    assert len(temporal) == 1 * 2 * fc.network_.config.num_reads * 4 * 12
     sums = temporal.groupby(["series", "origin", "step", "head"])["weight"].sum()
     np.testing.assert_allclose(sums, 1.0, rtol=1e-5)
     assert (temporal["source_time"] <= temporal["origin"]).all()

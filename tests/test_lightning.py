@@ -18,7 +18,6 @@ from tsattn.data import collate
 from tsattn.errors import ConfigError
 from tsattn.inference import run_network
 from tsattn.lightning import ForecastingModule
-from tsattn.nn.step_attention import N_READS
 
 LOOKBACK, HORIZON, PERIOD = 12, 3, 12
 
@@ -208,7 +207,8 @@ def test_run_network_returns_numpy_arrays_per_window_in_order() -> None:
     assert out.target is None
     assert out.prediction.shape == (40, HORIZON, 1, 1)
     assert out.temporal_attention is not None and out.input_attention is not None
-    assert out.temporal_attention.shape == (40, 2 * N_READS, HORIZON, LOOKBACK)
+    heads = 2 * module.network.config.num_reads  # each attention head's G reads
+    assert out.temporal_attention.shape == (40, heads, HORIZON, LOOKBACK)
     assert out.input_attention.shape == (40, LOOKBACK, 2)
     assert out.origin.tolist() == list(range(LOOKBACK - 1, LOOKBACK - 1 + 40))
     assert out.series.tolist() == [0] * 40

@@ -15,7 +15,6 @@ from tsattn.data import collate
 from tsattn.inference import run_network
 from tsattn.lightning import ForecastingModule
 from tsattn.nn import AttentionSeq2Seq, NetworkConfig
-from tsattn.nn.step_attention import N_READS
 
 pytestmark = [
     pytest.mark.gpu,
@@ -84,4 +83,5 @@ def test_lightning_fit_and_predict_on_cuda() -> None:
     assert isinstance(out.prediction, np.ndarray)  # copied back from the GPU
     assert out.prediction.shape == (8, HORIZON, C, 1)
     assert out.temporal_attention is not None
-    assert out.temporal_attention.shape == (8, N_READS, HORIZON, LOOKBACK)  # one head
+    reads = module.network.config.num_reads  # one head
+    assert out.temporal_attention.shape == (8, reads, HORIZON, LOOKBACK)

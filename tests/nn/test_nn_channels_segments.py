@@ -8,7 +8,6 @@ from networks import network
 
 from tsattn.errors import ConfigError
 from tsattn.nn import AttentionSeq2Seq
-from tsattn.nn.step_attention import N_READS
 
 B, L, H, V, C, F = 4, 12, 3, 4, 3, 2  # V - C = 1 shared (non-target) variable
 
@@ -67,7 +66,7 @@ def test_each_target_has_its_own_attention_and_the_default_is_their_mean(attenti
     torch.testing.assert_close(weights(swapped, 1), per_target[0])
     torch.testing.assert_close(weights(past, None), per_target.mean(0))
     assert not torch.allclose(per_target[0], per_target[1])  # distinct histories, distinct weights
-    heads = (2 if attention == "multihead" else 1) * N_READS  # each head's G reads
+    heads = (2 if attention == "multihead" else 1) * net.config.num_reads  # each head's G reads
     torch.testing.assert_close(per_target.sum(-1), torch.ones(C, B, heads, H))
     with pytest.raises(ValueError, match="attention_target must index one of the 3 targets"):
         weights(past, C)
@@ -130,7 +129,7 @@ def test_segment_decoder_reads_only_its_own_segments_known_future(horizon: int) 
         future = torch.randn(B, horizon, F, requires_grad=True)
         out = net(torch.randn(B, L, V), future, return_attention=True)
         assert out.prediction.shape == (B, horizon, C, 1)
-        assert out.temporal_attention.shape == (B, N_READS, horizon, L)
+        assert out.temporal_attention.shape == (B, config.num_reads, horizon, L)
         out.prediction[:, h].sum().backward()
         reads = future.grad.abs().amax(dim=(0, 2)) > 0  # -> (H,)
         segment = range(h // S * S, min(h // S * S + S, horizon))

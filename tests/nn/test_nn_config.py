@@ -59,3 +59,13 @@ def test_from_dict_rejects_unknown_and_missing_keys() -> None:
         NetworkConfig.from_dict({**SHAPES, "hiden_size": 8})
     with pytest.raises(ConfigError, match="missing the required keys"):
         NetworkConfig.from_dict({"n_features": 3})
+
+
+def test_a_model_saved_before_num_reads_loads_with_its_two_reads() -> None:
+    """Saved networks had two reads before `num_reads` was a setting; their state must load."""
+    saved = AttentionSeq2Seq(network(**SHAPES, attention="general", num_reads=2))
+    stored = {k: v for k, v in saved.config.to_dict().items() if k != "num_reads"}
+    restored = AttentionSeq2Seq(NetworkConfig.from_dict(stored))
+    restored.load_state_dict(saved.state_dict())  # strict: every shape matches
+    assert restored.config.num_reads == 2
+    assert network(**SHAPES).num_reads == 3  # what a new fit gets

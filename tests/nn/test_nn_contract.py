@@ -10,7 +10,6 @@ from networks import network
 
 from tsattn.errors import DataValidationError
 from tsattn.nn import AttentionSeq2Seq, ForecastOutput, NetworkConfig
-from tsattn.nn.step_attention import N_READS
 
 B, L, H, V, C, F, D, N = 3, 8, 3, 4, 2, 2, 8, 2
 
@@ -66,7 +65,7 @@ def test_forward_contract(params: dict) -> None:
     if config.attention == "none":
         assert out.temporal_attention is None
     else:
-        heads = (N if config.attention == "multihead" else 1) * N_READS  # G reads per head
+        heads = (N if config.attention == "multihead" else 1) * config.num_reads  # G per head
         weights = out.temporal_attention
         assert weights.shape == (B, heads, H, L)  # only the L past positions: causal by shape
         assert (weights >= 0).all()

@@ -19,7 +19,7 @@ def test_reads_equal_the_reported_weights_applied_to_the_inputs(
 ) -> None:
     torch.manual_seed(0)
     module = StepAttention(build_attention(attention, D, heads), D, lookback, segment, steps,
-                           n_steps=queries * steps)
+                           n_steps=queries * steps, n_reads=3)
     for bias in (module.segment_bias, module.offset_bias):
         torch.nn.init.normal_(bias, std=0.1)  # as after training: the reads differ
     query, memory = torch.randn(B, queries, D), torch.randn(B, lookback // segment, D)
@@ -39,7 +39,7 @@ def test_reads_equal_the_reported_weights_applied_to_the_inputs(
 
 def test_a_step_decoder_indexes_its_own_biases() -> None:
     torch.manual_seed(0)
-    module = StepAttention(build_attention("general", D), D, 8, 2, 1, n_steps=3)
+    module = StepAttention(build_attention("general", D), D, 8, 2, 1, n_steps=3, n_reads=2)
     torch.nn.init.normal_(module.offset_bias, std=1.0)
     query, memory, past = torch.randn(B, 1, D), torch.randn(B, 4, D), torch.randn(B, 8, V)
     first, third = (module(query, memory, past, first_step=h).timestep_weights() for h in (0, 2))

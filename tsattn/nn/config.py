@@ -60,6 +60,7 @@ class NetworkConfig:
     dropout: float
     attention: Attention
     num_heads: int  # N, multihead only
+    num_reads: int  # G: places each step reads past values from (StepAttention)
     input_attention: bool
     decoder: Decoder
     revin: bool
@@ -114,9 +115,10 @@ class NetworkConfig:
             "cell, attention and decoder are implemented names": (
                 self.cell in CELLS and self.attention in ATTENTIONS and self.decoder in DECODERS
             ),
-            "lookback, horizon, hidden_size, num_layers, num_heads and segment_length are "
-            "positive": min(self.lookback, self.horizon, self.hidden_size, self.num_layers,
-                            self.num_heads, self.segment_length) >= 1,
+            "lookback, horizon, hidden_size, num_layers, num_heads, num_reads and "
+            "segment_length are positive": min(self.lookback, self.horizon, self.hidden_size,
+                                               self.num_layers, self.num_heads, self.num_reads,
+                                               self.segment_length) >= 1,
             "lookback is a multiple of segment_length": (
                 self.segment_length < 1 or self.lookback % self.segment_length == 0
             ),
@@ -185,8 +187,9 @@ class NetworkConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NetworkConfig:
         """Inverse of `to_dict`; unknown keys raise rather than being silently dropped."""
-        # models saved before static and categorical covariates
-        data = {"n_static": 0, "static_cardinalities": [], "categorical": [], **data}
+        # models saved before static and categorical covariates, and before num_reads (two)
+        data = {"n_static": 0, "static_cardinalities": [], "categorical": [], "num_reads": 2,
+                **data}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

@@ -74,7 +74,8 @@ class _AttentionReadout(nn.Module):
         D, C, Q = config.hidden_size, config.n_targets, config.n_outputs
         self.attention = build_attention(config.attention, D, config.num_heads)
         self.steps = StepAttention(
-            self.attention, D, config.lookback, config.segment_length, steps_per_query, n_steps
+            self.attention, D, config.lookback, config.segment_length, steps_per_query, n_steps,
+            config.num_reads,
         ) if self.attention is not None else None
         in_size = D if self.attention is None else 2 * D
         n_read = 0 if self.steps is None else self.steps.n_reads * config.n_features
