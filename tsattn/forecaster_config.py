@@ -103,9 +103,9 @@ class ForecasterConfig(Strict):
         "every other attention is single-head.")
     num_reads: Annotated[int, NETWORK] = Field(
         3, ge=1, description="Places each forecast step reads past values from at once (G), "
-        "each reported as a head: one per lagged driver or season to find (two drivers at two "
-        "lags need two). Three by default: with two, 4 of 20 fits of two planted drivers ended "
-        "at 2.1-16.5x their noise floor, a read stuck beside its cause (benchmarks B5).")
+        "each reported as a head: one more than the lagged drivers or seasons to find. Three by "
+        "default: with two, 4 of 20 fits of two planted drivers ended at 2.1-16.5x their noise "
+        "floor, a read stuck beside its cause and none spare (benchmarks B5).")
     input_attention: Annotated[bool, NETWORK] = Field(
         False, description="DA-RNN style weights over the input variables at every step.")
     decoder: Annotated[Decoder, NETWORK] = Field(
