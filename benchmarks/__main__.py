@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "inference": "B4: forecasting 10,000 series from a saved model, process start to file",
     "forecast_jobs": "B4 (database): the declared job over 10,000 series, database in and out",
     "interpretability": "B5: attention peaks on planted causes; deletion faithfulness on real data",
+    "planted_varied": "B5, varied: planted cases not developed on, library defaults, three seeds",
     "panel": "B6: M4 Hourly, 414 series, horizon 48: sMAPE, MASE, OWA and conformal intervals",
     "unseen": "B6, series unseen at fit: M4 Hourly series held out of training, forecast anyway",
     "darnn": "B7: DA-RNN's SML2010 table (one-step NARX, T = 10) and its noise-driver study",

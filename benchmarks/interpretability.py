@@ -62,20 +62,22 @@ def _fits(case: PlantedCase, arch: dict[str, Any]) -> bool:
 
 
 def planted_row(case: PlantedCase, arch_name: str, arch: dict[str, Any],
-                max_epochs: int | None = None) -> dict[str, Any]:
-    """Fit one case on 70 % of its rows, stop on the next 15 %, score the last 15 %."""
+                max_epochs: int | None = None, seed: int = 0) -> dict[str, Any]:
+    """Fit one case on 70 % of its rows, stop on the next 15 %, score the last 15 %; `seed` is
+    the model's (the data's is the case's)."""
     split = split_case(case)
     test = split.test
     extra = {} if max_epochs is None else {"max_epochs": max_epochs}
     fc = Forecaster(**forecaster_columns(case), lookback=case.lookback, horizon=case.horizon,
-                    seed=0, enable_progress_bar=False, accelerator="cpu", **arch, **extra)
+                    seed=seed, enable_progress_bar=False, accelerator="cpu", **arch, **extra)
     start = time.perf_counter()
     fc.fit(split.train, val_df=split.val)
     fit_s = time.perf_counter() - start
     mse = fc.evaluate(test)["mse"]
     floor = split.noise_floor
     temporal = fc.interpret(test, origins="all", stride=max(1, len(test) // 40))
-    row = {"case": case.name, "arch": arch_name, "S": fc.network_.config.segment_length,
+    row = {"case": case.name, "arch": arch_name, "seed": seed,
+           "S": fc.network_.config.segment_length,
            "peaks_within_1": score_attention(case, temporal), "mse": mse, "noise_floor": floor,
            "mse_over_floor": mse / floor, "epochs": fc.epochs_trained_, "fit_s": fit_s}
     if len(case.causes) > 1:

@@ -100,6 +100,14 @@ def test_interpretability_smoke(tmp_path: Path) -> None:
         assert finite(row["mse"]) and row["noise_floor"] > 0, row
 
 
+def test_planted_varied_smoke(tmp_path: Path) -> None:
+    doc = run_smoke("planted_varied", tmp_path)
+    (row,) = doc["rows"]  # smoke: the first case, seed 0
+    assert row["case"] == "phi0.8-neg-lag9" and row["seed"] == 0, row
+    assert row["mse_over_floor"] > 0 and 0.0 <= row["peaks_within_1"] <= 1.0, row
+    assert doc["within"] == int(row["mse_over_floor"] <= 2.0) and doc["fits"] == 1
+
+
 def test_unseen_series_smoke(tmp_path: Path) -> None:
     doc = run_smoke("unseen", tmp_path)
     unseen, reference = doc["rows"]
