@@ -89,9 +89,9 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
     within = sum(r["mse_over_floor"] <= WITHIN for r in rows)
     worst = max(rows, key=lambda r: r["mse_over_floor"])
     summary = (f"{within} of {len(rows)} fits within {WITHIN:g}x the noise floor; worst "
-               f"{worst['mse_over_floor']:.2f}x ({worst['case']}, seed {worst['seed']}). Peaks "
-               f"within ±1 step of a cause in at least "
-               f"{min(r['peaks_within_1'] for r in rows):.0%} of pairs in every fit.")
+               f"{worst['mse_over_floor']:.2f}x ({worst['case']}, seed {worst['seed']}). The "
+               f"attention peak within ±1 step of a cause: at least "
+               f"{min(r['peaks_within_1'] for r in rows):.1%} of the pairs in every fit.")
     body = "\n\n".join([
         "## B5, varied: planted cases not developed on (library defaults, model seeds "
         f"{', '.join(map(str, seeds))})",
