@@ -9,12 +9,11 @@ and under the ridge baseline.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 
 from benchmarks import baselines, protocol
-from benchmarks.cli_common import add_common, common
+from benchmarks.cli_common import add_common, add_set_argument, common, set_options
 from benchmarks.machine import describe
 from benchmarks.published import MODELS, PUBLISHED
 from benchmarks.results import markdown_table, write
@@ -36,10 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--config", action="append", default=[], metavar="DATASET=PATH",
         help="model config per data set (default: the data set's configs/ file)",
     )
-    parser.add_argument(
-        "--set", action="append", default=[], metavar="KEY=JSON",
-        help="extra Forecaster parameter for every tsattn run, e.g. --set cell='\"gru\"'",
-    )
+    add_set_argument(
+        parser, "extra Forecaster parameter for every tsattn run, e.g. --set cell='\"gru\"'")
     parser.add_argument(
         "--tsattn-on", default="", metavar="DATASET:H,...",
         help="train tsattn only for these rows, e.g. etth1:96 (default: every row; 'none' for "
@@ -54,7 +51,7 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
     horizons = [96] if opts.smoke else [int(h) for h in args.horizons.split(",") if h]
     configs = {d: s.config for d, s in protocol.DATASETS.items()}
     configs.update(dict(c.split("=", 1) for c in args.config))
-    overrides = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
+    overrides = set_options(args)
     run_params = {
         "max_epochs": 1 if opts.smoke else args.max_epochs,
         "patience": args.patience,

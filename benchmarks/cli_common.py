@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from benchmarks.results import RESULTS_DIR
 
@@ -47,3 +49,13 @@ def common(args: argparse.Namespace, default_repeats: int) -> Common:
     out = args.out or (RESULTS_DIR / "smoke" if args.smoke else RESULTS_DIR)
     repeats = args.repeats or (1 if args.smoke else default_repeats)
     return Common(args.smoke, out, repeats, not args.no_peers, args.threads)
+
+
+def add_set_argument(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """`--set KEY=JSON`, repeatable: Forecaster parameters on top of a benchmark's own."""
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help=help_text)
+
+
+def set_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The `--set` pairs as a dict, each value parsed as JSON."""
+    return {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}

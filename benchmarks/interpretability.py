@@ -25,7 +25,7 @@ import pandas as pd
 import torch
 import yaml
 
-from benchmarks.cli_common import add_common, common
+from benchmarks.cli_common import add_common, add_set_argument, common, set_options
 from benchmarks.machine import describe
 from benchmarks.planted import (
     CASES,
@@ -35,7 +35,7 @@ from benchmarks.planted import (
     score_every_cause,
     split_case,
 )
-from benchmarks.results import markdown_table, write
+from benchmarks.results import RESULTS_DIR, markdown_table, write
 from tsattn import Forecaster
 from tsattn.interpret.faithfulness import deletion_test
 
@@ -54,6 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--parts", default="planted,faithfulness", help="comma-separated")
     parser.add_argument("--datasets", default=",".join([*REAL, "sml2010"]),
                         help="faithfulness data sets, comma-separated")
+    add_set_argument(parser, "a Forecaster parameter for every planted fit and every "
+                     "faithfulness model, e.g. --set read_dropout=0.2; needs --out another folder")
 
 
 def _fits(case: PlantedCase, arch: dict[str, Any]) -> bool:
@@ -103,13 +105,15 @@ def planted_row(case: PlantedCase, arch_name: str, arch: dict[str, Any],
     return row
 
 
-def faithfulness_rows(dataset: str, config_path: str) -> list[dict[str, Any]]:
+def faithfulness_rows(dataset: str, config_path: str,
+                      extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Train the data set's configs/ model at the B1 split and run the deletion test on test."""
     from benchmarks import protocol
     from tsattn.interpret.tables import concentration
 
     config = yaml.safe_load((ROOT / config_path).read_text())
-    settings = {**config["forecaster"], "enable_progress_bar": False, "accelerator": "cpu"}
+    settings = {**config["forecaster"], "enable_progress_bar": False, "accelerator": "cpu",
+                **(extra or {})}
     df = pd.read_csv(ROOT / config["data"]["path"])
     train, val, test = protocol.split_rows(df, dataset, settings["lookback"])
     fc = Forecaster(**settings).fit(train, val_df=val)
@@ -120,7 +124,8 @@ def faithfulness_rows(dataset: str, config_path: str) -> list[dict[str, Any]]:
     return rows
 
 
-def sml2010_faithfulness_rows(seed: int = 0) -> list[dict[str, Any]]:
+def sml2010_faithfulness_rows(seed: int = 0,
+                              extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """B7's model (DA-RNN mapping "lead", hidden 64, its validation-chosen settings) trained on
     SML2010's train rows, then the deletion test on every test window. With L = 10, k = 5 and
     10 % both delete one timestep and 20 % two."""
@@ -131,8 +136,9 @@ def sml2010_faithfulness_rows(seed: int = 0) -> list[dict[str, Any]]:
     real, _ = darnn.drivers(df)
     frame, roles, _ = darnn.narx_frame(df, real, "lead")
     train, val, test = darnn.splits(frame, int(roles["lookback"]))
+    model = {**darnn.MODEL, "hidden_size": 64, "seed": seed, **(extra or {})}
     fc = Forecaster(target=[darnn.TARGET], time_col="time", horizon=1, enable_progress_bar=False,
-                    accelerator="cpu", **roles, **{**darnn.MODEL, "hidden_size": 64, "seed": seed})
+                    accelerator="cpu", **roles, **model)
     fc.fit(train, val_df=val)
     table = deletion_test(fc, test)
     stats = concentration(fc.interpret(test, origins="all"))
@@ -145,6 +151,9 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
         torch.set_num_threads(options.threads)
     machine = describe()
     parts = set(args.parts.split(","))
+    extra = set_options(args)
+    if extra and options.out_dir.resolve() == RESULTS_DIR.resolve():
+        raise SystemExit("--set changes the models these tables are of: give --out another folder")
     planted: list[dict[str, Any]] = []
     faithful: list[dict[str, Any]] = []
     if "planted" in parts:
@@ -152,16 +161,18 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
         for case in cases:
             for name, arch in ARCHITECTURES.items():
                 if _fits(case, arch):
-                    planted.append(planted_row(case, name, arch, 1 if args.smoke else None))
+                    planted.append(planted_row(case, name, {**arch, **extra},
+                                               1 if args.smoke else None))
     if "faithfulness" in parts and not args.smoke:
         wanted = args.datasets.split(",")
         for dataset, path in REAL.items():
             if dataset in wanted:
-                faithful.extend(faithfulness_rows(dataset, path))
+                faithful.extend(faithfulness_rows(dataset, path, extra))
         if "sml2010" in wanted:
-            faithful.extend(sml2010_faithfulness_rows())
+            faithful.extend(sml2010_faithfulness_rows(extra=extra))
     body = "\n\n".join([
-        "## B5 planted truth (library defaults and configs/ architectures)",
+        "## B5 planted truth (library defaults and configs/ architectures"
+        + "".join(f", {k}={v}" for k, v in extra.items()) + ")",
         markdown_table(planted, [("case", "case"), ("arch", "architecture"), ("S", "S"),
                                  ("peaks_within_1", "peaks ±1"),
                                  ("every_cause_found", "every cause a head's peak"),
@@ -173,14 +184,16 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
                                  ("noise_last", "noise last"),
                                  ("noise_below_causes", "noise below causes"),
                                  ("epochs", "epochs")]),
-        "## B5 faithfulness (deletion of the top-k % attended past timesteps)",
+        "## B5 faithfulness (deletion of the top-k % attended past timesteps"
+        + "".join(f"; {k}={v}" for k, v in extra.items()) + ")",
         markdown_table(faithful, [("dataset", "data"), ("fraction", "k"),
                                   ("ratio_scattered", "vs scattered"),
                                   ("ratio_contiguous", "vs contiguous"), ("ratio", "ratio (min)"),
                                   ("entropy_ratio", "entropy / log L"),
                                   ("top10_mass", "top-10 % mass"), ("windows", "windows")]),
     ])
-    payload = {"planted": planted, "faithfulness": faithful, "params": {"threads": options.threads}}
+    payload = {"planted": planted, "faithfulness": faithful,
+               "params": {"threads": options.threads, "set": extra}}
     json_path, md_path = write("interpretability", payload, body, out_dir=options.out_dir,
                                machine=machine)
     return {"json": json_path, "markdown": md_path}

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import math
 import time
 from pathlib import Path
@@ -41,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks.cli_common import add_common, common
+from benchmarks.cli_common import add_common, add_set_argument, common, set_options
 from benchmarks.machine import describe
 from benchmarks.results import fmt, markdown_table, write
 from benchmarks.runner import peers_python, run_worker
@@ -357,8 +356,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=int, default=1,
                         help="an ensemble: fit N models (seeds --seed, --seed + 1, ...) and "
                         "forecast their mean (default 1, one model)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
-                        help="another Forecaster parameter, e.g. --set hidden_size=128")
+    add_set_argument(parser, "another Forecaster parameter, e.g. --set hidden_size=128")
     parser.add_argument("--series", type=int, default=None,
                         help=f"only the first N series (default all 414; smoke {SMOKE_SERIES})")
     parser.add_argument("--validation", action="store_true",
@@ -378,7 +376,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def chosen_options(args: argparse.Namespace) -> dict[str, Any]:
     """The configuration the command line asked for, on top of ``MODEL`` (the smoke run's tiny
     sizes are not part of it)."""
-    chosen: dict[str, Any] = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
+    chosen: dict[str, Any] = set_options(args)
     if args.loss:
         chosen["loss"] = args.loss
     if args.max_epochs:

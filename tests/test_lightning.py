@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader, Dataset
 from tsattn.data import collate
 from tsattn.errors import ConfigError
 from tsattn.inference import run_network
-from tsattn.lightning import ForecastingModule
+from tsattn.lightning import READ_DROPOUT_STEPS, ForecastingModule
 
 LOOKBACK, HORIZON, PERIOD = 12, 3, 12
 
@@ -247,6 +247,36 @@ def test_optimiser_and_cosine_schedule() -> None:
     assert isinstance(plain, torch.optim.AdamW)
 
 
+class ReadDropoutRates(L.Callback):
+    """The read-dropout rate each training step ran with (set in the module's batch-start hook)."""
+
+    def __init__(self) -> None:
+        self.rates: list[float] = []
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any,
+                           **kwargs: Any) -> None:
+        self.rates.append(pl_module.network.decoder.readout.read_dropout)
+
+
+def test_read_dropout_falls_linearly_to_zero_and_stays_off_outside_training() -> None:
+    module = ForecastingModule(network=_network(attention="general"), read_dropout=0.3)
+    rates = ReadDropoutRates()
+    steps = READ_DROPOUT_STEPS + 20
+    _trainer(max_epochs=steps, max_steps=steps, callbacks=[rates]).fit(
+        module, train_dataloaders=_loader(64, 0, shuffle=True))
+    assert len(rates.rates) == steps
+    assert rates.rates[0] == pytest.approx(0.3)
+    assert rates.rates[READ_DROPOUT_STEPS // 2] == pytest.approx(0.15)
+    assert all(a >= b for a, b in zip(rates.rates, rates.rates[1:], strict=False))
+    assert rates.rates[READ_DROPOUT_STEPS:] == [0.0] * 20
+    # eval mode ignores any rate: forecasts are deterministic
+    module.network.set_read_dropout(0.5)
+    module.eval()
+    batch = next(iter(_loader(8, 1)))
+    torch.testing.assert_close(module(batch["past"], batch["future"]).prediction,
+                               module(batch["past"], batch["future"]).prediction)
+
+
 def test_hyperparameters_rebuild_the_same_module() -> None:
     module = ForecastingModule(network=_network(decoder="autoregressive"), loss="huber")
     rebuilt = ForecastingModule(**dict(module.hparams))
@@ -263,6 +293,7 @@ def test_hyperparameters_rebuild_the_same_module() -> None:
         ({"loss": "rmse"}, "loss must be one of"),
         ({"loss": "pinball"}, "but the network has quantiles"),
         ({"learning_rate": 0.0}, "learning_rate > 0"),
+        ({"read_dropout": 1.0}, "read_dropout must be in"),
     ],
 )
 def test_invalid_settings_raise(kwargs: dict[str, Any], match: str) -> None:

@@ -99,6 +99,7 @@ def train_network(
         weight_decay=config.weight_decay,
         lr_scheduler=config.lr_scheduler,
         max_epochs=config.max_epochs,
+        read_dropout=config.read_dropout,
     )
     with tempfile.TemporaryDirectory(prefix="tsattn-ckpt-") as checkpoint_dir:
         history = EpochHistory(epoch_sinks, carry_to=Path(checkpoint_dir) / "history.json")

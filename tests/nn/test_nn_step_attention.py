@@ -44,3 +44,28 @@ def test_a_step_decoder_indexes_its_own_biases() -> None:
     query, memory, past = torch.randn(B, 1, D), torch.randn(B, 4, D), torch.randn(B, 8, V)
     first, third = (module(query, memory, past, first_step=h).timestep_weights() for h in (0, 2))
     assert not torch.allclose(first, third)
+
+
+def test_read_dropout_drops_whole_reads_per_window_and_keeps_the_mean() -> None:
+    from networks import network
+
+    from tsattn.nn.seq2seq import AttentionSeq2Seq
+
+    config = network(n_features=V, n_targets=1, n_future=0, lookback=12, horizon=3,
+                     hidden_size=D, attention="general")
+    readout = AttentionSeq2Seq(config).decoder.readout
+    G, windows, steps = config.num_reads, 4000, 3
+    read = torch.ones(windows, steps, G * V)
+    readout.train()
+    readout.read_dropout = 0.25
+    torch.manual_seed(0)
+    dropped = readout._drop_reads(read).view(windows, steps, G, V)
+    # a read is kept or dropped as a whole: every step and variable of it alike
+    values = dropped.unique().tolist()
+    assert len(values) == 2 and values[0] == 0.0 and values[1] == pytest.approx(1 / 0.75)
+    assert (dropped == dropped[:, :1, :, :1]).all()
+    share = (dropped[:, 0, :, 0] == 0).float().mean().item()
+    assert share == pytest.approx(0.25, abs=0.02)
+    assert dropped.mean().item() == pytest.approx(1.0, abs=0.03)
+    readout.eval()  # never outside training
+    torch.testing.assert_close(readout._drop_reads(read), read)

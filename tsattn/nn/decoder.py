@@ -88,6 +88,7 @@ class _AttentionReadout(nn.Module):
         self.read_out = _zero_linear(n_read, C * Q * (2 if absolute else 1)) if n_read else None
         self.plain_head = head() if absolute else None
         self.plain_read_out = _zero_linear(n_read, C * Q) if absolute and n_read else None
+        self.read_dropout = 0.0  # set by the training loop, never saved: 0 outside training
         if self.steps is not None:
             for linear, groups in ((self.read_out, 2 if absolute else 1), (self.plain_read_out, 1)):
                 if linear is not None:
@@ -104,6 +105,7 @@ class _AttentionReadout(nn.Module):
         else:
             reading = self.steps(query, memory, past, first_step)
             features, read = torch.cat([query, reading.context], dim=-1), reading.read
+            read = self._drop_reads(read)
             if return_attention:
                 weights = reading.timestep_weights()  # -> (B, N, J*R, L)
         prediction = self.head(features)  # -> (B, J*R, C, Q)
@@ -122,6 +124,20 @@ class _AttentionReadout(nn.Module):
         if self.plain_read_out is not None and read is not None:
             plain = plain + READ_GAIN * self.plain_read_out(read.detach()).view(B, JR, C, Q)
         return torch.cat([plain, prediction, absolute], dim=-1), weights  # -> (B, JR, C, 3Q)
+
+
+    def _drop_reads(self, read: Tensor) -> Tensor:
+        """In training, zero each window's read g with probability `read_dropout` (the rest
+        scaled up to keep the mean): no read's coefficients can then count on another read
+        cancelling part of its values (see ForecastingModule.on_train_batch_start)."""
+        p = self.read_dropout
+        if not self.training or p == 0.0 or self.steps is None:
+            return read
+        B, JR, GV = read.shape
+        G = self.steps.n_reads
+        keep = torch.rand(B, 1, G, 1, device=read.device) >= p  # one draw per (window, read)
+        scale = keep.to(read.dtype) / (1.0 - p)
+        return (read.view(B, JR, G, GV // G) * scale).view(B, JR, GV)
 
 
 def _zero_linear(n_in: int, n_out: int) -> nn.Linear:

@@ -103,6 +103,10 @@ class AttentionSeq2Seq(nn.Module):
         # only has to model what a linear forecaster misses.
         self.highway = nn.Linear(config.lookback, config.horizon) if config.highway else None
 
+    def set_read_dropout(self, rate: float) -> None:
+        """The probability each read is dropped in a training step (`_AttentionReadout`)."""
+        self.decoder.readout.read_dropout = rate
+
     def _check_shapes(self, past: Tensor, future: Tensor | None, static: Tensor | None) -> None:
         cfg = self.config
         if cfg.static_width and (static is None or tuple(static.shape) != (past.shape[0],
