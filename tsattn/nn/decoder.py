@@ -125,7 +125,6 @@ class _AttentionReadout(nn.Module):
             plain = plain + READ_GAIN * self.plain_read_out(read.detach()).view(B, JR, C, Q)
         return torch.cat([plain, prediction, absolute], dim=-1), weights  # -> (B, JR, C, 3Q)
 
-
     def _drop_reads(self, read: Tensor) -> Tensor:
         """In training, zero each window's read g with probability `read_dropout` (the rest
         scaled up to keep the mean): no read's coefficients can then count on another read
