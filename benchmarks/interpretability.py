@@ -32,7 +32,9 @@ from benchmarks.planted import (
     PlantedCase,
     forecaster_columns,
     score_attention,
+    score_contributions,
     score_every_cause,
+    score_ranking,
     split_case,
 )
 from benchmarks.results import RESULTS_DIR, markdown_table, write
@@ -84,6 +86,9 @@ def planted_row(case: PlantedCase, arch_name: str, arch: dict[str, Any],
            "mse_over_floor": mse / floor, "epochs": fc.epochs_trained_, "fit_s": fit_s}
     if len(case.causes) > 1:
         row["every_cause_found"] = score_every_cause(case, temporal)
+    contributions = fc.interpret(test, kind="contribution", origins="all",
+                                 stride=max(1, len(test) // 40))
+    row.update({f"contrib_{k}": v for k, v in score_contributions(case, contributions).items()})
     if case.is_panel:  # each series against its own floor: the pooled ratio could hide one
         by_series = fc.evaluate(test, by_series=True)["mse"]
         row["worst_series_over_floor"] = max(
@@ -94,14 +99,7 @@ def planted_row(case: PlantedCase, arch_name: str, arch: dict[str, Any],
         inputs = fc.interpret(test, kind="input", origins="all", stride=10)
         ranking = list(inputs.groupby("variable")["weight"].mean().sort_values(ascending=False)
                        .index)
-        drivers = set(case.driver_names) | ({"target"} if any(
-            c == "target" for c, _, _ in case.causes) else set())
-        row["drivers_first"] = set(ranking[: len(drivers)]) == drivers
-        row["noise_last"] = all(r.startswith("noise_") for r in ranking[-case.n_noise :])
-        # the target's own history is no cause in a driver-only case, so where it ranks among
-        # the noise says nothing: this asks only that every noise driver rank below every cause
-        noise_ranks = [i for i, r in enumerate(ranking) if r.startswith("noise_")]
-        row["noise_below_causes"] = min(noise_ranks) >= len(drivers) if noise_ranks else True
+        row.update(score_ranking(case, ranking))
     return row
 
 
@@ -183,6 +181,10 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
                                  ("drivers_first", "drivers first"),
                                  ("noise_last", "noise last"),
                                  ("noise_below_causes", "noise below causes"),
+                                 ("contrib_causes_at_lag", "contributions: causes at their lag"),
+                                 ("contrib_drivers_first", "contributions: drivers first"),
+                                 ("contrib_noise_below_causes",
+                                  "contributions: noise below causes"),
                                  ("epochs", "epochs")]),
         "## B5 faithfulness (deletion of the top-k % attended past timesteps"
         + "".join(f"; {k}={v}" for k, v in extra.items()) + ")",

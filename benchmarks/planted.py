@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["CASES", "PlantedCase", "PlantedSplit", "forecaster_columns", "noise_floor_z",
-           "planted_frame", "score_attention", "score_every_cause", "split_case"]
+           "planted_frame", "score_attention", "score_contributions", "score_every_cause",
+           "score_ranking", "split_case"]
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,41 @@ def score_attention(case: PlantedCase, temporal: pd.DataFrame) -> float:
     lags = np.array([lag for _, lag, _ in case.causes])
     hit = np.abs(peaks.to_numpy()[:, None] - lags[None, :]).min(axis=1) <= 1
     return float(hit.mean())
+
+
+def score_ranking(case: PlantedCase, ranking: list[str]) -> dict[str, bool]:
+    """Where the causes and the noise drivers fall in a variable ranking (first = most).
+
+    drivers_first: the causes' variables (the target's own history when it is a cause) take
+    the top places; noise_last: the noise drivers the bottom ones, below the target's own
+    history too; noise_below_causes: every noise driver below every cause (the target's own
+    history is no cause in a driver-only case, so where it ranks says nothing).
+    """
+    causes = set(case.driver_names) | ({"target"} if any(
+        c == "target" for c, _, _ in case.causes) else set())
+    noise_ranks = [i for i, r in enumerate(ranking) if r.startswith("noise_")]
+    return {
+        "drivers_first": set(ranking[: len(causes)]) == causes,
+        "noise_last": all(r.startswith("noise_") for r in ranking[-case.n_noise :]),
+        "noise_below_causes": min(noise_ranks) >= len(causes) if noise_ranks else True,
+    }
+
+
+def score_contributions(case: PlantedCase, contributions: pd.DataFrame) -> dict[str, float | bool]:
+    """What `Forecaster.interpret(kind="contribution")` says of the planted causes.
+
+    causes_at_lag: the share of the causes whose variable's mean absolute contribution, by
+    distance, peaks within ±1 step of the cause's lag; then `score_ranking` of the variables by
+    how much their values moved the forecasts (`contribution_by_variable`).
+    """
+    from tsattn.interpret import contribution_by_variable, contribution_profile
+
+    profile = contribution_profile(contributions).pivot(index="variable", columns="distance",
+                                                        values="mean_abs")
+    peaks = profile.idxmax(axis=1)
+    at_lag = [abs(int(peaks[column]) - lag) <= 1 for column, lag, _ in case.causes]
+    ranking = contribution_by_variable(contributions)["variable"].tolist()
+    return {"causes_at_lag": float(np.mean(at_lag)), **score_ranking(case, ranking)}
 
 
 def score_every_cause(case: PlantedCase, temporal: pd.DataFrame) -> float:

@@ -108,6 +108,9 @@ def main(args: argparse.Namespace) -> dict[str, Path]:
                               ("every_cause_found", "every cause a head's peak"),
                               ("mse_over_floor", "MSE / floor"),
                               ("worst_series_over_floor", "worst series / its floor"),
+                              ("contrib_causes_at_lag", "contributions: causes at their lag"),
+                              ("contrib_drivers_first", "contributions: drivers first"),
+                              ("contrib_noise_below_causes", "contributions: noise below causes"),
                               ("epochs", "epochs")]),
     ])
     payload = {"rows": rows, "within": within, "fits": len(rows),

@@ -26,7 +26,12 @@ from tsattn.errors import ConfigError, NotFittedError
 from tsattn.evaluation import Evaluation, ScoredPass
 from tsattn.extensions import resolve_location, watched_fit
 from tsattn.inference import NetworkOutputs, run_network
-from tsattn.outputs import forecast_frame, input_attention_frame, temporal_attention_frame
+from tsattn.outputs import (
+    contribution_frame,
+    forecast_frame,
+    input_attention_frame,
+    temporal_attention_frame,
+)
 from tsattn.params import declared_parameters, parameters_doc
 from tsattn.persistence import load_forecaster_state, save_forecaster_state
 from tsattn.preprocess import FramePreprocessor
@@ -37,6 +42,9 @@ if TYPE_CHECKING:
 __all__ = ["Forecaster"]
 
 Origins = Literal["last", "all"]
+# windows per inference batch for read contributions (H * C * L * V values each: 1.8 MB for the
+# configs/etth1.yaml model), against 256 or more for forecasts
+CONTRIBUTION_BATCH = 64
 _FIRST = ("target",)  # positional-or-keyword; every other parameter is keyword-only
 
 
@@ -170,7 +178,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         df: pd.DataFrame,
         *,
         future_df: pd.DataFrame | None = None,
-        kind: Literal["temporal", "input"] = "temporal",
+        kind: Literal["temporal", "input", "contribution"] = "temporal",
         origins: Origins = "last",
         stride: int = 1,
         target: str | None = None,
@@ -185,19 +193,35 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         model attends separately for each target: `target` names the one whose temporal attention
         to return, and without it the weights are their mean over the targets. A channel-mixing
         model has one attention for all targets, which any `target` returns.
+
+        `kind="contribution"`: what each past (time, variable) added to each step's point
+        forecast through the values the attention read, in the target's units, one row per
+        (series, origin, step, target, source time, variable); summed over source times and
+        variables it is exactly that share of the forecast (`tsattn.nn.contributions`). Where
+        the weights say where a step looks, this says which variable's value there moved it,
+        and which way. `target` keeps that target's rows only.
         """
         prep = self._fitted()
         if target is not None and target not in prep.target_names:
             raise ValueError(
                 f"target={target!r} is not one of this model's targets {list(prep.target_names)}"
             )
+        if kind not in ("temporal", "input", "contribution"):
+            raise ValueError(
+                f"kind must be 'temporal', 'input' or 'contribution', but got kind={kind!r}"
+            )
         channel = None if target is None else list(prep.target_names).index(target)
+        contributions = kind == "contribution"
         if origins == "last":
-            outputs, panel = self._run_last(df, future_df, attention=True, channel=channel)
+            outputs, panel = self._run_last(df, future_df, attention=True, channel=channel,
+                                            contributions=contributions)
         else:
-            outputs, panel = self._run_all(df, stride=stride, attention=True, channel=channel)
+            outputs, panel = self._run_all(df, stride=stride, attention=True, channel=channel,
+                                           contributions=contributions)
         if kind == "input":
             return input_attention_frame(outputs, panel, prep)
+        if contributions:
+            return contribution_frame(outputs, panel, prep, target)
         return temporal_attention_frame(outputs, panel, prep)
 
     def backtest(
@@ -332,29 +356,33 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
 
     def _run_last(
         self, df: pd.DataFrame, future_df: pd.DataFrame | None, *, attention: bool,
-        channel: int | None = None,
+        channel: int | None = None, contributions: bool = False,
     ) -> tuple[NetworkOutputs, Any]:
         prep = self._fitted()
         panel = prep.transform(df, role="df", for_prediction=True)
         dataset = prep.prediction_dataset(panel, future_df)
-        return self._run(dataset, attention, channel), panel
+        return self._run(dataset, attention, channel, contributions), panel
 
     def _run_all(
-        self, df: pd.DataFrame, *, stride: int, attention: bool, channel: int | None = None
+        self, df: pd.DataFrame, *, stride: int, attention: bool, channel: int | None = None,
+        contributions: bool = False,
     ) -> tuple[Any, Any]:
         prep = self._fitted()
         panel = prep.transform(df, role="df")
         dataset = prep.window_dataset(panel, stride=stride)
-        return self._run(dataset, attention, channel), panel
+        return self._run(dataset, attention, channel, contributions), panel
 
-    def _run(self, dataset: Any, attention: bool, channel: int | None = None) -> NetworkOutputs:
+    def _run(self, dataset: Any, attention: bool, channel: int | None = None,
+             contributions: bool = False) -> NetworkOutputs:
         return run_network(
             self.network_,
             dataset,
-            batch_size=max(self.batch_size, 256),
+            # contributions are H * C * L * V values per window: smaller batches bound memory
+            batch_size=CONTRIBUTION_BATCH if contributions else max(self.batch_size, 256),
             accelerator=self.accelerator,
             return_attention=attention,
             attention_target=channel,
+            return_contributions=contributions,
         )
 
     def _fitted(self) -> FramePreprocessor:

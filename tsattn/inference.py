@@ -34,6 +34,7 @@ class NetworkOutputs:
     temporal_attention: np.ndarray | None = None  # (N, heads, H, L)
     input_attention: np.ndarray | None = None  # (N, L, V)
     target: np.ndarray | None = None  # (N, H, C) when the windows lie inside the data
+    read_contributions: np.ndarray | None = None  # (N, H, C, L, V), see tsattn.nn.contributions
 
 
 def inference_device(accelerator: str) -> torch.device:
@@ -51,10 +52,12 @@ def run_network(
     accelerator: str = "auto",
     return_attention: bool = False,
     attention_target: int | None = None,
+    return_contributions: bool = False,
 ) -> NetworkOutputs:
     """Run `network` over every window of `dataset` in order, without a Trainer's overhead.
 
-    `attention_target` selects one target's temporal attention (see `AttentionSeq2Seq.forward`).
+    `attention_target` selects one target's temporal attention (see `AttentionSeq2Seq.forward`);
+    `return_contributions` adds the read contributions (and the attention).
     """
     device = inference_device(accelerator)
     network = network.to(device).eval()
@@ -67,6 +70,7 @@ def run_network(
             batch["past"].to(device), batch["future"].to(device),
             return_attention=return_attention, attention_target=attention_target,
             static=None if static is None else static.to(device),
+            **({"return_contributions": True} if return_contributions else {}),
         )
         pieces = {
             "prediction": out.prediction,
@@ -75,6 +79,7 @@ def run_network(
             "temporal_attention": out.temporal_attention if return_attention else None,
             "input_attention": out.input_attention if return_attention else None,
             "target": batch.get("target"),
+            "read_contributions": out.read_contributions if return_contributions else None,
         }
         for name, tensor in pieces.items():
             if tensor is not None:

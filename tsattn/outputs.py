@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "backtest_columns",
+    "contribution_frame",
     "forecast_frame",
     "input_attention_frame",
     "temporal_attention_frame",
@@ -49,7 +50,7 @@ def _series_labels(outputs: NetworkOutputs, panel: Panel) -> np.ndarray:
 
 
 _ATTENTION_COLUMNS = {"origin", "step", "target_time", "source_time", "lag", "distance", "head",
-                      "variable", "weight"}
+                      "variable", "weight", "target", "contribution"}
 
 
 def _series_column(prep: FramePreprocessor) -> str:
@@ -175,4 +176,48 @@ def input_attention_frame(
     }
     columns = {name: np.broadcast_to(value, shape).reshape(-1) for name, value in grid.items()}
     columns["weight"] = weights.reshape(-1)
+    return pd.DataFrame(columns)
+
+
+def contribution_frame(
+    outputs: NetworkOutputs, panel: Panel, prep: FramePreprocessor, target: str | None = None
+) -> pd.DataFrame:
+    """Tidy read contributions in the targets' units: series (named as the user's `id_col`),
+    origin, step, target_time, target, source_time, lag, distance, variable, contribution
+    (`lag` and `distance` as in `temporal_attention_frame`); `target` keeps one target's rows."""
+    values = outputs.read_contributions
+    if values is None:
+        raise ValueError(
+            "this model has attention='none': its forecasts read no past values through "
+            "attention, so there are no contributions to report"
+        )
+    n, horizon, n_targets, lookback, n_vars = values.shape
+    # the scaler is affine per (series, target): a difference of forecasts scales by its slope
+    ones = np.ones((n, 1, n_targets, 1))
+    slope = (prep.inverse_targets(ones, outputs.series, panel)
+             - prep.inverse_targets(0 * ones, outputs.series, panel))  # -> (N, 1, C, 1)
+    values = values * slope[..., None]  # -> (N, H, C, L, V) in target units
+    names = np.asarray(prep.target_names, dtype=object)
+    if target is not None:
+        keep = list(prep.target_names).index(target)
+        values, names = values[:, :, keep : keep + 1], names[keep : keep + 1]
+        n_targets = 1
+    origin_times = _user_times(_origin_times(outputs, panel), panel)
+    lag = np.arange(lookback - 1, -1, -1)
+    source = _user_times(_source_times(outputs, panel, lag), panel)  # -> (N, L)
+    times = _user_times(_target_times(outputs, panel, horizon), panel)  # -> (N, H)
+    shape = (n, horizon, n_targets, lookback, n_vars)
+    grid = {
+        _series_column(prep): _series_labels(outputs, panel)[:, None, None, None, None],
+        "origin": origin_times[:, None, None, None, None],
+        "step": np.arange(1, horizon + 1)[None, :, None, None, None],
+        "target_time": times[:, :, None, None, None],
+        "target": names[None, None, :, None, None],
+        "source_time": source[:, None, None, :, None],
+        "lag": lag[None, None, None, :, None],
+        "distance": (lag[None, :] + np.arange(1, horizon + 1)[:, None])[None, :, None, :, None],
+        "variable": np.asarray(prep.feature_names, dtype=object)[None, None, None, None, :],
+    }
+    columns = {name: np.broadcast_to(value, shape).reshape(-1) for name, value in grid.items()}
+    columns["contribution"] = values.reshape(-1)
     return pd.DataFrame(columns)

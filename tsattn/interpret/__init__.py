@@ -4,7 +4,8 @@ Pure pandas, matplotlib and HTML: nothing here imports mlflow or `tsattn.trackin
 pictures can be drawn offline from any frame `interpret` returns; tracking only writes them
 into a run. Every heatmap and the report colour lift over uniform on one shared `LiftScale`.
 
-    tables   summaries: profiles by lag and distance, windows worth a look, concentration
+    tables   summaries: profiles by lag and distance, windows worth a look, concentration,
+             which variables' values moved the forecasts (read contributions)
     scale    the shared colour scale (lift over uniform, log axis, white = 1)
     labels   series names, time tick labels and the reading guide both pictures use
     plots    matplotlib figures: window heatmaps, mean map, lag profile, variable importance
@@ -27,9 +28,12 @@ from tsattn.interpret.plots import (
 from tsattn.interpret.report import write_report
 from tsattn.interpret.scale import LiftScale, frame_lift_scale, lift_scale
 from tsattn.interpret.tables import (
+    check_contribution_frame,
     check_input_frame,
     check_temporal_frame,
     concentration,
+    contribution_by_variable,
+    contribution_profile,
     distance_profile,
     id_column,
     lag_profile,
@@ -46,9 +50,12 @@ from tsattn.interpret.tables import (
 __all__ = [
     "READING_GUIDE",
     "LiftScale",
+    "check_contribution_frame",
     "check_input_frame",
     "check_temporal_frame",
     "concentration",
+    "contribution_by_variable",
+    "contribution_profile",
     "deletion_test",
     "distance_profile",
     "frame_lift_scale",

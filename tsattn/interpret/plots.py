@@ -10,6 +10,7 @@ that leaks memory across a long tuning study. Saving uses the Agg canvas, so it 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -266,8 +267,19 @@ def plot_lag_profile(
     return fig
 
 
-def plot_variable_importance(table: pd.DataFrame) -> Figure:
-    """Horizontal bars of input-attention importance, most attended on top, 10-90% whiskers."""
+_IMPORTANCE_LABELS = {
+    "input": ("mean input-attention weight", "Input-attention variable importance"),
+    "contribution": ("the reads' absolute contributions to the forecasts",
+                     "Which variables' values moved the forecasts (read contributions)"),
+}
+
+
+def plot_variable_importance(table: pd.DataFrame, *,
+                             source: Literal["input", "contribution"] = "input") -> Figure:
+    """Horizontal bars of variable importance, most important on top, 10-90% whiskers: from
+    `variable_importance` (input attention) or, with source="contribution",
+    `contribution_by_variable`."""
+    measure, heading = _IMPORTANCE_LABELS[source]
     shown = table.head(_MAX_BARS).iloc[::-1]
     fig = Figure(figsize=(8, min(max(3.0, 0.3 * len(shown) + 1.5), 14.0)), layout="constrained")
     ax = fig.subplots()
@@ -287,10 +299,10 @@ def plot_variable_importance(table: pd.DataFrame) -> Figure:
         error_kw={"lw": 0.8, "capsize": 2},
     )
     ax.set_yticks(y, [str(v) for v in shown["variable"]])
-    ax.set_xlabel("mean input-attention weight (share; whiskers: 10-90% of windows)")
+    ax.set_xlabel(f"{measure} (share; whiskers: 10-90% of windows)")
     hidden = len(table) - len(shown)
     suffix = f" (top {len(shown)} of {len(table)})" if hidden else ""
-    ax.set_title(f"Input-attention variable importance{suffix}", loc="left")
+    ax.set_title(f"{heading}{suffix}", loc="left")
     ax.grid(axis="x", alpha=0.3)
     return fig
 

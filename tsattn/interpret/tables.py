@@ -3,8 +3,10 @@
 Input is what `Forecaster.interpret` returns. Temporal attention has one row per
 (series, origin, step, head, source timestep), and the weights of each (series, origin, step, head)
 sum to one over the lookback. Input attention has one row per (series, origin, source timestep,
-variable), summing to one over variables. Profiles report *lift*, the mean weight over the
-uniform 1/L: 1 means "no preference", and runs with different lookbacks stay comparable.
+variable), summing to one over variables. Contributions have one row per (series, origin, step,
+target, source timestep, variable), in the target's units. Profiles report *lift*, the mean
+weight over the uniform 1/L: 1 means "no preference", and runs with different lookbacks stay
+comparable.
 """
 
 from __future__ import annotations
@@ -17,13 +19,17 @@ import pandas as pd
 from tsattn.errors import InterpretationError
 
 __all__ = [
+    "CONTRIBUTION_COLUMNS",
     "TEMPORAL_COLUMNS",
     "INPUT_COLUMNS",
     "WINDOW_KEYS",
+    "check_contribution_frame",
     "check_input_frame",
     "check_temporal_frame",
     "id_column",
     "concentration",
+    "contribution_by_variable",
+    "contribution_profile",
     "distance_profile",
     "lag_profile",
     "lag_profile_by_target",
@@ -48,8 +54,11 @@ TEMPORAL_COLUMNS = (
     "weight",
 )
 INPUT_COLUMNS = ("series", "origin", "source_time", "lag", "variable", "weight")
+CONTRIBUTION_COLUMNS = ("series", "origin", "step", "target", "source_time", "lag", "distance",
+                        "variable", "contribution")
 WINDOW_KEYS = ["series", "origin"]
 _STEP_KEYS = ["series", "origin", "step", "head"]
+_FORECAST_KEYS = ["series", "origin", "step", "target"]
 
 
 def check_temporal_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -62,6 +71,12 @@ def check_input_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` keyed by "series" (its id column renamed) if it has the input-attention columns,
     else an error saying which are missing."""
     return _check(frame, INPUT_COLUMNS, "input attention (interpret(kind='input'))")
+
+
+def check_contribution_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` keyed by "series" (its id column renamed) if it has the contribution columns,
+    else an error saying which are missing."""
+    return _check(frame, CONTRIBUTION_COLUMNS, "contribution (interpret(kind='contribution'))")
 
 
 def weight_sums(frame: pd.DataFrame) -> pd.Series:
@@ -222,6 +237,48 @@ def variable_importance(frame: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def contribution_by_variable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Which variables' values moved the forecasts, from read contributions.
+
+    Each (series, origin, step, target) forecast gets, per variable, the sum over the lookback
+    of its contributions' absolute values. Columns: variable, importance (the mean of those
+    over forecasts, as a share summing to one), q10 and q90 of each window's share, mean_abs
+    (that mean in the target's units), net (the mean signed sum: a variable can move forecasts a
+    lot and cancel on average), rank (1 = moved them most).
+    """
+    frame = check_contribution_frame(frame)
+    size = frame["contribution"].abs().rename("size")
+    per_forecast = frame[[*_FORECAST_KEYS, "variable"]].join(size).assign(
+        net=frame["contribution"]).groupby([*_FORECAST_KEYS, "variable"], sort=False).sum()
+    per_window = per_forecast["size"].groupby(level=[*WINDOW_KEYS, "variable"]).mean()
+    window_share = per_window / per_window.groupby(level=WINDOW_KEYS).transform("sum")
+    spread = window_share.groupby(level="variable").quantile([0.1, 0.9]).unstack()
+    by_variable = per_forecast.groupby(level="variable")
+    table = pd.DataFrame({"mean_abs": by_variable["size"].mean(), "net": by_variable["net"].mean()})
+    table.insert(0, "importance", table["mean_abs"] / table["mean_abs"].sum())
+    table.insert(1, "q10", spread[0.1])
+    table.insert(2, "q90", spread[0.9])
+    table = table.sort_values("importance", ascending=False, kind="stable").reset_index()
+    table["rank"] = np.arange(1, len(table) + 1)
+    return table
+
+
+def contribution_profile(frame: pd.DataFrame, by: str = "distance") -> pd.DataFrame:
+    """Each variable's contributions by `by` ("distance", steps back from the forecast's target
+    time, where a fixed lag shows as one peak for every step; or "lag", back from the origin).
+
+    Columns: variable, `by`, mean_abs (mean absolute contribution in the target's units, over
+    forecasts) and mean (signed). The peak of a variable's mean_abs is the lag its values
+    act at: what a planted cause is checked against.
+    """
+    frame = check_contribution_frame(frame)
+    if by not in ("distance", "lag"):
+        raise InterpretationError(f"by must be 'distance' or 'lag', but got by={by!r}")
+    values = frame["contribution"]
+    grouped = frame[["variable", by]].assign(mean_abs=values.abs(), mean=values)
+    return grouped.groupby(["variable", by], sort=True).mean().reset_index()
+
+
 def _profile(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     lookback = frame["lag"].nunique()
     mean_weight = frame.groupby(by)["weight"].mean()
@@ -267,7 +324,7 @@ def id_column(frame: pd.DataFrame) -> str | None:
     None for a frame keyed by "series". It is the one column that is no attention column."""
     if "series" in frame.columns:
         return None
-    known = {*TEMPORAL_COLUMNS, *INPUT_COLUMNS}
+    known = {*TEMPORAL_COLUMNS, *INPUT_COLUMNS, *CONTRIBUTION_COLUMNS}
     others = [c for c in frame.columns if c not in known]
     return others[0] if len(others) == 1 else None
 

@@ -125,6 +125,24 @@ class _AttentionReadout(nn.Module):
             plain = plain + READ_GAIN * self.plain_read_out(read.detach()).view(B, JR, C, Q)
         return torch.cat([plain, prediction, absolute], dim=-1), weights  # -> (B, JR, C, 3Q)
 
+    def read_coefficients(self, output: int) -> Tensor | None:
+        """What one unit of each read adds to output `output` of each term, READ_GAIN times the
+        read maps' weights: (C, T, G, V) per target, term, read and variable. T = 1 (the one
+        forecast) or, with `absolute`, 3 in the order `forward` returns them: plain candidate,
+        absolute candidate's window-scale part, its absolute-unit term. None without reads."""
+        if self.read_out is None or self.steps is None:
+            return None
+        C, Q, G = self.head.n_targets, self.head.n_outputs, self.steps.n_reads
+
+        def per_term(linear: nn.Linear) -> Tensor:
+            # rows (target, term, output), columns (read, variable)
+            return linear.weight.view(C, -1, Q, G, linear.in_features // G)[:, :, output]
+
+        terms = [per_term(self.read_out)]
+        if self.plain_read_out is not None:
+            terms.insert(0, per_term(self.plain_read_out))
+        return READ_GAIN * torch.cat(terms, dim=1)  # -> (C, T, G, V)
+
     def _drop_reads(self, read: Tensor) -> Tensor:
         """In training, zero each window's read g with probability `read_dropout` (the rest
         scaled up to keep the mean): no read's coefficients can then count on another read

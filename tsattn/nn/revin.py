@@ -46,9 +46,15 @@ class RevIN(nn.Module):
 
     def denormalize(self, prediction: Tensor, mean: Tensor, std: Tensor) -> Tensor:
         # B batch, H horizon, C targets, Q quantiles; mean, std (B, 1, C)
-        if self.weight is not None and self.bias is not None:
-            weight = self.weight.unsqueeze(-1)  # -> (C, 1)
-            bias = self.bias.unsqueeze(-1)  # -> (C, 1)
-            # eps^2 guards the division as in the reference implementation; weight starts at 1
-            prediction = (prediction - bias) / (weight + self.eps**2)
-        return prediction * std.unsqueeze(-1) + mean.unsqueeze(-1)  # (B, 1, C, 1) -> (B, H, C, Q)
+        if self.bias is not None:
+            prediction = prediction - self.bias.unsqueeze(-1)  # (C, 1)
+        scale = self.output_scale(std)  # -> (B, 1, C)
+        return prediction * scale.unsqueeze(-1) + mean.unsqueeze(-1)  # (B, 1, C, 1) -> (B, H, C, Q)
+
+    def output_scale(self, std: Tensor) -> Tensor:
+        """What one unit of a normalised forecast is worth after `denormalize`, (B, 1, C): a
+        term added to the normalised forecast adds this times itself to the forecast."""
+        if self.weight is None:
+            return std
+        # eps^2 guards the division as in the reference implementation; weight starts at 1
+        return std / (self.weight + self.eps**2)

@@ -33,6 +33,7 @@ from torch import Tensor, nn
 from tsattn.errors import DataValidationError
 from tsattn.nn.categorical import CategoricalInputs
 from tsattn.nn.config import NetworkConfig
+from tsattn.nn.contributions import merge_channels, read_contributions
 from tsattn.nn.decoder import READ_GAIN, build_decoder
 from tsattn.nn.encoder import Encoder
 from tsattn.nn.input_attention import InputAttention
@@ -50,12 +51,15 @@ class ForecastOutput(NamedTuple):
     input_attention: (B, L, V) weights over variables per past step, or None.
     candidates: both forecasts of a network with the absolute path, `prediction` being the one
     `use_absolute` selects; the training loss is taken over both.
+    read_contributions: (B, H, C, L, V) what each past (timestep, variable) adds to the point
+    forecast through the reads (`tsattn.nn.contributions`), in the scale of `prediction`.
     """
 
     prediction: Tensor
     temporal_attention: Tensor | None = None
     input_attention: Tensor | None = None
     candidates: Tensor | None = None  # (2, B, H, C, Q): plain RevIN, absolute; None if one
+    read_contributions: Tensor | None = None
 
 
 class AttentionSeq2Seq(nn.Module):
@@ -135,7 +139,8 @@ class AttentionSeq2Seq(nn.Module):
     def forward(self, past: Tensor, future: Tensor | None = None,
                 return_attention: bool = False,
                 attention_target: int | None = None,
-                static: Tensor | None = None) -> ForecastOutput:
+                static: Tensor | None = None,
+                return_contributions: bool = False) -> ForecastOutput:
         """Forecast H steps from a past window and the known-future features.
 
         past: (B, L, V), the first C variables being the targets; future: (B, H, F) or None when
@@ -143,6 +148,7 @@ class AttentionSeq2Seq(nn.Module):
         Attention tensors are returned only when `return_attention` is True;
         `attention_target` picks one target's temporal attention in a channel-independent
         network (a channel-mixing one has a single attention for every target).
+        `return_contributions` adds `read_contributions` (and the attention).
         """
         # B batch, L lookback, H horizon, V variables, F known-future features, C targets,
         # D hidden, N heads, Q quantiles
@@ -154,14 +160,17 @@ class AttentionSeq2Seq(nn.Module):
             )
         if future is not None and future.size(-1) == 0:
             future = None
+        return_attention = return_attention or return_contributions
         x = past
+        window_std = None  # each window's target std under RevIN: contributions scale by it
         if self.revin is not None:
-            x, mean, std = self.revin.normalize(x)  # -> (B, L, V), (B, 1, C), (B, 1, C)
+            x, mean, std = self.revin.normalize(x)
+            window_std = std  # -> (B, L, V), (B, 1, C), (B, 1, C)
         if self.categorical is not None:  # codes -> embeddings, numeric columns first
             x, future = self.categorical(x, future)  # -> (B, L, V'), (B, H, F')
         # taken before input attention reweights it: the autoregressive decoder's first feedback
         x_targets = x[:, :, : self.config.n_targets]  # -> (B, L, C), the scale of predictions
-        prediction, temporal_weights, input_weights = self._recurrent(
+        prediction, temporal_weights, input_weights, reads = self._recurrent(
             x, future, return_attention, attention_target, static
         )
         if self.highway is not None:
@@ -189,7 +198,38 @@ class AttentionSeq2Seq(nn.Module):
             return ForecastOutput(prediction, candidates=candidates)
         if input_weights is not None and self.categorical is not None:
             input_weights = self.categorical.fold(input_weights)  # -> (B, L, V)
-        return ForecastOutput(prediction, temporal_weights, input_weights, candidates)
+        contributions = (
+            self._read_contributions(*reads, window_std) if return_contributions and reads else None
+        )
+        return ForecastOutput(prediction, temporal_weights, input_weights, candidates,
+                              contributions)
+
+    def _read_contributions(self, weights: Tensor, values: Tensor,
+                            std: Tensor | None) -> Tensor | None:
+        """(B, H, C, L, V) contributions to the point forecast `forward` returns, from the
+        decoder's per-read weights (B', N*G, H, L) and the values it read (B', L, V'), B' and V'
+        per channel when channel-independent; None for a network without reads."""
+        # B batch, C targets, T terms, G reads, V variables
+        coefficients = self.decoder.readout.read_coefficients(self.config.median_index)
+        if coefficients is None:
+            return None
+        C = self.config.n_targets
+        if self.absolute_path and bool(self.use_absolute):  # window-scale part + absolute units
+            window_scale, absolute = coefficients[:, 1], coefficients[:, 2]  # (C', G, V') each
+        else:
+            window_scale, absolute = coefficients[:, 0], None
+        per_window = window_scale.expand(values.size(0), *window_scale.shape)  # -> (B', C', G, V')
+        if self.revin is not None and std is not None:
+            scale = self.revin.output_scale(std).reshape(values.size(0), -1)  # -> (B', C')
+            per_window = per_window * scale[:, :, None, None]
+        if absolute is not None:
+            per_window = per_window + absolute
+        contributions = read_contributions(weights, values, per_window)  # -> (B', H, C', L, V')
+        if self.config.channel_independent:
+            contributions = merge_channels(contributions, C)  # -> (B, H, C, L, V')
+        if self.categorical is not None:
+            contributions = self.categorical.fold(contributions)  # -> (B, H, C, L, V)
+        return contributions
 
     def _level_term(self, mean: Tensor, std: Tensor) -> Tensor:
         """(B, C, Q) absolute outputs from each target's window mean and std (B, 1, C) each."""
@@ -202,8 +242,11 @@ class AttentionSeq2Seq(nn.Module):
 
     def _recurrent(self, x: Tensor, future: Tensor | None, return_attention: bool,
                    attention_target: int | None = None, static: Tensor | None = None
-                   ) -> tuple[Tensor, Tensor | None, Tensor | None]:
+                   ) -> tuple[Tensor, Tensor | None, Tensor | None, tuple[Tensor, Tensor] | None]:
         """Input attention, encoder and decoder; per channel when channel-independent.
+
+        With `return_attention` the last item is what the reads used: the decoder's weights
+        (B', N*G, H, L) before any mean over channels, and the values (B', L, V') they read.
 
         Weights are reshaped to (B, N, H, L) only when asked for: in training that expansion
         would cost a third of the step for tensors nobody reads.
@@ -233,13 +276,14 @@ class AttentionSeq2Seq(nn.Module):
             # (B*C, H, 1, Q) -> (B, C, H, Q) -> (B, H, C, Q)
             prediction = prediction.view(B, C, cfg.horizon, Q).transpose(1, 2)
         if temporal_weights is None or not return_attention:
-            return prediction, None, input_weights
+            return prediction, None, input_weights, None
+        reads = (temporal_weights, x)
         if cfg.channel_independent:  # (B*C, N, H, L) -> (B, C, N, H, L) -> (B, N, H, L)
             per_target = temporal_weights.view(B, C, *temporal_weights.shape[1:])
             temporal_weights = (
                 per_target.mean(1) if attention_target is None else per_target[:, attention_target]
             )
-        return prediction, temporal_weights, input_weights
+        return prediction, temporal_weights, input_weights, reads
 
 
 def _split_channels(x: Tensor, future: Tensor | None, n_targets: int
