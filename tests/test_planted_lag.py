@@ -113,7 +113,8 @@ def test_read_dropout_keeps_each_read_on_one_of_two_drivers() -> None:
     """Two drivers at lags 8 and 30 (B5 varied, model seed 0): with the defaults one read holds
     both lags while another cancels part of it, 2.6x the noise floor; dropping reads early in
     training leaves no read to cancel another's share, and each driver gets a head."""
-    fc, test, floor = _fit(VARIED_BY_NAME["two-8-30"], read_dropout=0.2)
+    case = VARIED_BY_NAME["two-8-30"]
+    fc, test, floor = _fit(case, read_dropout=0.2)
     mse = fc.evaluate(test)["mse"]
     assert mse <= 2 * floor, f"test MSE {mse:.4f} against a noise floor of {floor:.4f}"
     every = score_every_cause(case, fc.interpret(test, origins="all", stride=7))

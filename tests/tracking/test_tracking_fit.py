@@ -102,6 +102,9 @@ def test_interpretation_artifacts_have_right_shapes(
         "mean_attention_map.png",
         "variable_importance.png",
         "variable_importance.csv",
+        "variable_contributions.png",
+        "variable_contributions.csv",
+        "contribution_profile.csv",
         "attention_report.html",
         "README.txt",
     ):
@@ -117,6 +120,11 @@ def test_interpretation_artifacts_have_right_shapes(
     assert len(lag) == lookback and lag["share"].sum() == pytest.approx(1.0)
     importance = pd.read_csv(local / "variable_importance.csv")
     assert importance["importance"].sum() == pytest.approx(1.0)
+    moved = pd.read_csv(local / "variable_contributions.csv")  # every variable, once
+    assert sorted(moved["variable"]) == sorted(tracked["forecaster"].preprocessor_.feature_names)
+    assert moved["importance"].sum() == pytest.approx(1.0) and (moved["mean_abs"] > 0).all()
+    profile = pd.read_csv(local / "contribution_profile.csv")
+    assert profile["distance"].between(1, lookback + horizon).all()
     inputs = pd.read_parquet(local / "input_attention.parquet")
     per_step = inputs.groupby(["series", "origin", "source_time"])["weight"].sum()
     np.testing.assert_allclose(per_step.to_numpy(), 1.0, rtol=1e-5)

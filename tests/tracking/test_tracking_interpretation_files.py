@@ -92,6 +92,7 @@ def test_a_channel_independent_run_is_interpreted_through_the_plotted_target(
     pd.testing.assert_frame_equal(inputs.temporal, own)
     assert not np.allclose(own["weight"], forecaster.interpret(val, origins="all")["weight"])
     assert any("first target, 'OT'" in note for note in inputs.notes)
+    assert inputs.contributions is not None and set(inputs.contributions["target"]) == {"OT"}
     # and each target's own lag profile, written next to the heatmaps
     by_target = inputs.lag_by_target
     assert by_target is not None and by_target["target"].unique().tolist() == ["OT", "load"]

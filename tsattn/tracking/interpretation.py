@@ -54,6 +54,7 @@ def write_interpretation(
     report: bool = True,
     lag_by_target: pd.DataFrame | None = None,
     id_col: str | None = None,
+    contributions: pd.DataFrame | None = None,
 ) -> InterpretationFiles:
     """Write attention artifacts for one run into `folder` and return what was written.
 
@@ -62,6 +63,8 @@ def write_interpretation(
     the target above each heatmap; `target` names it. `windows` caps the heatmaps drawn.
     `lag_by_target` (`tsattn.interpret.lag_profile_by_target`) adds each target's own profile.
     `id_col` names the series column of the user's frame, so titles read `id=s0`.
+    `contributions` (`interpret(kind="contribution")`) adds which variables' values moved the
+    forecasts, and at which distance.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -82,6 +85,8 @@ def write_interpretation(
         files.plots.append(_png(figure, folder / "lag_profile_by_target.png"))
     if inputs is not None:
         _write_inputs(files, inputs)
+    if contributions is not None:
+        _write_contributions(files, contributions)
     return files
 
 
@@ -133,6 +138,16 @@ def _write_inputs(files: InterpretationFiles, frame: pd.DataFrame) -> None:
     files.plots.append(
         _png(plots.plot_variable_importance(importance), folder / "variable_importance.png")
     )
+
+
+def _write_contributions(files: InterpretationFiles, frame: pd.DataFrame) -> None:
+    folder = files.folder
+    by_variable = tables.contribution_by_variable(frame)
+    files.tables.append(_csv(by_variable, folder / "variable_contributions.csv"))
+    profile = tables.contribution_profile(frame)
+    files.tables.append(_csv(profile, folder / "contribution_profile.csv"))
+    figure = plots.plot_variable_importance(by_variable, source="contribution")
+    files.plots.append(_png(figure, folder / "variable_contributions.png"))
 
 
 def _png(figure: object, path: Path) -> Path:

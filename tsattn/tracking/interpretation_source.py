@@ -5,6 +5,8 @@ in which case windows are taken every `stride` steps; the stride is recorded wit
 artifacts, so a profile built from a sample is never mistaken for the full set. A
 channel-independent model's per-target profiles use a sparser sample (`PROFILE_ORIGINS`
 windows each) for at most `MAX_PROFILED_TARGETS` targets: one interpretation pass per target.
+Read contributions (H * L * V values per window and target) come from `CONTRIBUTION_ORIGINS`
+windows, for the first target.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from tsattn.interpret.tables import check_temporal_frame
 if TYPE_CHECKING:
     from tsattn.forecaster import Forecaster
 
-__all__ = ["MAX_PROFILED_TARGETS", "PROFILE_ORIGINS", "InterpretationInputs",
-           "interpretation_inputs"]
+__all__ = ["CONTRIBUTION_ORIGINS", "MAX_PROFILED_TARGETS", "PROFILE_ORIGINS",
+           "InterpretationInputs", "interpretation_inputs"]
 
 MAX_PROFILED_TARGETS = 32
 PROFILE_ORIGINS = 100
+CONTRIBUTION_ORIGINS = 40
 
 
 @dataclass
@@ -39,6 +42,7 @@ class InterpretationInputs:
     notes: list[str] = field(default_factory=list)
     lag_by_target: pd.DataFrame | None = None  # each target's own lag profile (CI models)
     id_col: str | None = None  # the user's series column, so pictures name series by it
+    contributions: pd.DataFrame | None = None  # interpret(kind="contribution"), first target
 
 
 def interpretation_inputs(
@@ -56,9 +60,15 @@ def interpretation_inputs(
     per_target = network.channel_independent and network.n_targets > 1
     notes: list[str] = []
     temporal = lag_by_target = None
+    contributions = None
     if forecaster.attention != "none":
         temporal = forecaster.interpret(frame, kind="temporal", origins="all", stride=stride,
                                         target=target if per_target else None)
+        sparse = _stride(forecaster, frame, CONTRIBUTION_ORIGINS)
+        contributions = forecaster.interpret(frame, kind="contribution", origins="all",
+                                             stride=sparse, target=target)
+        notes.append(f"variable_contributions.*, contribution_profile.csv: target {target!r}, "
+                     f"windows every {sparse} step(s)")
         if per_target:
             notes.append(
                 f"channel-independent model: temporal attention is that of the first target, "
@@ -72,7 +82,7 @@ def interpretation_inputs(
     series_labels = [] if temporal is None else check_temporal_frame(temporal)["series"].unique()
     history = _history(forecaster, frame, target, series_labels)
     return InterpretationInputs(temporal, inputs, history, target, stride, notes, lag_by_target,
-                                forecaster.id_col)
+                                forecaster.id_col, contributions)
 
 
 def _lag_by_target(

@@ -168,6 +168,7 @@ class FitSession:
                     windows=self.interpretation_windows,
                     lag_by_target=inputs.lag_by_target,
                     id_col=inputs.id_col,
+                    contributions=inputs.contributions,
                 )
                 notes = [*inputs.notes, *files.notes]
                 metrics = dict(files.metrics)  # attention_entropy_ratio, attention_top10_mass
