@@ -14,6 +14,7 @@ from tsattn import Forecaster
 from tsattn.interpret import (
     contribution_by_variable,
     contribution_profile,
+    plot_contribution_profile,
     plot_variable_importance,
 )
 
@@ -103,3 +104,8 @@ def test_the_profile_peaks_where_a_variable_acts() -> None:
     assert profile.loc[("a", 1), "mean_abs"] == pytest.approx(0.2)
     with pytest.raises(Exception, match="by must be 'distance' or 'lag'"):
         contribution_profile(frame, by="step")
+    small = _frame([(0, 1, "b", 0.2), (0, 5, "b", 0.1)])
+    figure = plot_contribution_profile(contribution_profile(pd.concat([frame, small])), count=1)
+    (ax,) = figure.axes
+    assert [line.get_label() for line in ax.get_lines()] == ["a"]  # the larger one only
+    assert "top 1 of 2 variables" in ax.get_title(loc="left")

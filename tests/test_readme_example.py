@@ -34,4 +34,7 @@ def test_readme_api_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert list(forecast.columns) == ["date", "OT"] and len(forecast) == 24  # type: ignore[attr-defined]
     assert (same.predict(test)["OT"] == forecast["OT"]).all()  # type: ignore[attr-defined,index]
     assert 0 < done["scores"]["mse"] < 1  # type: ignore[index]
+    moved = done["moved"]
+    assert set(moved["variable"]) == {"OT", "HUFL", "HULL"}  # type: ignore[index]
+    assert len(moved) == 24 * 96 * 3  # type: ignore[arg-type]  # steps x lookback x variables
     assert (tmp_path / "model").is_dir()

@@ -105,6 +105,7 @@ def test_interpretation_artifacts_have_right_shapes(
         "variable_contributions.png",
         "variable_contributions.csv",
         "contribution_profile.csv",
+        "contribution_profile.png",
         "attention_report.html",
         "README.txt",
     ):

@@ -8,7 +8,8 @@ into a run. Every heatmap and the report colour lift over uniform on one shared 
              which variables' values moved the forecasts (read contributions)
     scale    the shared colour scale (lift over uniform, log axis, white = 1)
     labels   series names, time tick labels and the reading guide both pictures use
-    plots    matplotlib figures: window heatmaps, mean map, lag profile, variable importance
+    plots    matplotlib figures: window heatmaps, mean map, lag profile, variable importance,
+             where each variable's values moved the forecasts
     report   the self-contained HTML page over every window
     faithfulness  the deletion test: does the model use what its attention points at?
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 from tsattn.interpret.faithfulness import deletion_test, interpolate_over
 from tsattn.interpret.labels import READING_GUIDE, series_label, time_labels
 from tsattn.interpret.plots import (
+    plot_contribution_profile,
     plot_lag_profile,
     plot_lift_by_target,
     plot_mean_map,
@@ -67,6 +69,7 @@ __all__ = [
     "lift_scale",
     "matrix_of_window",
     "mean_attention_map",
+    "plot_contribution_profile",
     "plot_lag_profile",
     "plot_lift_by_target",
     "plot_mean_map",

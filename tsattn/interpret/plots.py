@@ -31,6 +31,7 @@ from tsattn.interpret.scale import LiftScale, frame_lift_scale, lift_scale, tick
 from tsattn.interpret.tables import check_temporal_frame, id_column, window_matrix
 
 __all__ = [
+    "plot_contribution_profile",
     "plot_lag_profile",
     "plot_lift_by_target",
     "plot_mean_map",
@@ -264,6 +265,29 @@ def plot_lag_profile(
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right", fontsize=8)
     axes[0].set_title("Where the decoder looks, averaged over the validation set", loc="left")
+    return fig
+
+
+def plot_contribution_profile(profile: pd.DataFrame, *, freq: str | None = None,
+                              count: int = 6) -> Figure:
+    """Each variable's mean absolute contribution by distance (`contribution_profile`), for the
+    `count` variables that moved the forecasts most: where a variable's values act, in the
+    target's units, so a driver at lag 8 reads as one peak at 8 whatever the heads did."""
+    sizes = profile.groupby("variable")["mean_abs"].sum().sort_values(ascending=False)
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    ax = fig.subplots()
+    for variable in sizes.index[:count]:
+        line = profile[profile["variable"] == variable]
+        ax.step(line["distance"], line["mean_abs"], where="mid", lw=1.4, label=str(variable))
+    unit = f" (1 step = {freq})" if freq else ""
+    ax.set_xlabel("distance: steps before the predicted time" + unit)
+    ax.set_ylabel("mean |contribution| (target units)")
+    hidden = len(sizes) - min(count, len(sizes))
+    suffix = f" (top {count} of {len(sizes)} variables)" if hidden else ""
+    ax.set_title(f"Where each variable's values moved the forecasts{suffix}", loc="left")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right", fontsize=8)
     return fig
 
 

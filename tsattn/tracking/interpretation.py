@@ -86,7 +86,7 @@ def write_interpretation(
     if inputs is not None:
         _write_inputs(files, inputs)
     if contributions is not None:
-        _write_contributions(files, contributions)
+        _write_contributions(files, contributions, freq)
     return files
 
 
@@ -140,7 +140,8 @@ def _write_inputs(files: InterpretationFiles, frame: pd.DataFrame) -> None:
     )
 
 
-def _write_contributions(files: InterpretationFiles, frame: pd.DataFrame) -> None:
+def _write_contributions(files: InterpretationFiles, frame: pd.DataFrame,
+                         freq: str | None) -> None:
     folder = files.folder
     by_variable = tables.contribution_by_variable(frame)
     files.tables.append(_csv(by_variable, folder / "variable_contributions.csv"))
@@ -148,6 +149,8 @@ def _write_contributions(files: InterpretationFiles, frame: pd.DataFrame) -> Non
     files.tables.append(_csv(profile, folder / "contribution_profile.csv"))
     figure = plots.plot_variable_importance(by_variable, source="contribution")
     files.plots.append(_png(figure, folder / "variable_contributions.png"))
+    figure = plots.plot_contribution_profile(profile, freq=freq)
+    files.plots.append(_png(figure, folder / "contribution_profile.png"))
 
 
 def _png(figure: object, path: Path) -> Path:
