@@ -43,6 +43,7 @@ import pandas as pd
 from benchmarks.cli_common import add_common, common
 from benchmarks.machine import describe
 from benchmarks.results import write
+from tsattn.interpret import contribution_by_variable
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FILES = ("data/NEW-DATA-1.T15.txt", "data/NEW-DATA-2.T15.txt")
@@ -259,7 +260,8 @@ def fit_tsattn(
     overrides: dict[str, Any],
 ) -> dict[str, Any]:
     """Train on train (early stopping on validation), score validation and test, and read the
-    input attention over every test window."""
+    input attention and each variable's share of the read contributions over every test
+    window."""
     from tsattn import Forecaster
 
     train, val, test = splits(frame, int(roles["lookback"]))
@@ -279,6 +281,9 @@ def fit_tsattn(
     weights = fc.interpret(test, kind="input", origins="all")
     per_variable = weights.groupby("variable")["weight"].mean()
     out["input_attention"] = {source[str(k)]: float(v) for k, v in per_variable.items()}
+    moved = contribution_by_variable(fc.interpret(test, kind="contribution", origins="all"))
+    out["contributions"] = {source[str(v)]: float(share)
+                            for v, share in zip(moved["variable"], moved["importance"])}
     out["best_val_loss"] = float(fc.history_["val_loss"].min())
     out["history"] = {k: [float(v) for v in vals] for k, vals in
                       fc.history_.to_dict(orient="list").items()}
@@ -289,21 +294,31 @@ def fit_tsattn(
 def noise_summary(run: dict[str, Any], real: list[str], noise: list[str],
                   needed: list[str]) -> dict[str, Any]:
     """Input-attention mass on the noise drivers and whether each one is under every real one,
-    and under every real one the ridge needs (`needed`)."""
+    and under every real one the ridge needs (`needed`); the same from the read contributions,
+    prefixed `contrib_`."""
     w = run["input_attention"]
     total = sum(w.values())
-    on_drivers = sum(w[c] for c in [*real, *noise])
-    on_noise = sum(w[c] for c in noise)
+    summary = {
+        **_noise_ranks(w, real, noise, needed),
+        "noise_share_of_all_mass": sum(w[c] for c in noise) / total,
+        "target_share": w[TARGET] / total,
+        "max_noise_weight": max(w[c] for c in noise),
+        "min_real_weight": min(w[c] for c in real),
+    }
+    moved = _noise_ranks(run["contributions"], real, noise, needed)
+    return {**summary, **{f"contrib_{k}": v for k, v in moved.items()}}
+
+
+def _noise_ranks(w: dict[str, float], real: list[str], noise: list[str],
+                 needed: list[str]) -> dict[str, Any]:
+    """Where the noise drivers fall among the real ones by `w` (per variable, larger = more)."""
     weakest_real = min(w[c] for c in real)
     weakest_needed = min(w[c] for c in needed)
     return {
         "noise_above_weakest_needed": sum(w[c] > weakest_needed for c in noise),
         "every_noise_below_every_needed": max(w[c] for c in noise) < weakest_needed,
-        "noise_share_of_driver_mass": on_noise / on_drivers,
-        "noise_share_of_all_mass": on_noise / total,
-        "target_share": w[TARGET] / total,
-        "max_noise_weight": max(w[c] for c in noise),
-        "min_real_weight": weakest_real,
+        "noise_share_of_driver_mass": sum(w[c] for c in noise) / sum(w[c] for c in
+                                                                     [*real, *noise]),
         "noise_above_weakest_real": sum(w[c] > weakest_real for c in noise),
         "every_noise_below_every_real": max(w[c] for c in noise) < weakest_real,
     }
@@ -494,6 +509,18 @@ def _markdown(rows: list[dict[str, Any]], noise: dict[str, Any] | None, real: li
                         for p in per_seed) + " |",
             "| target's own share of all input-attention mass | "
             + ", ".join(f"{100 * p['target_share']:.1f} %" for p in per_seed) + " |",
+            "| read contributions: noise drivers' share of the drivers' (per seed; uniform "
+            f"{100 * noise['uniform_share']:.0f} %) | "
+            + ", ".join(f"{100 * p['contrib_noise_share_of_driver_mass']:.1f} %"
+                        for p in per_seed) + " |",
+            "| read contributions: every noise driver below every real one (per seed) | "
+            + ", ".join("yes" if p["contrib_every_noise_below_every_real"] else
+                        f"no ({p['contrib_noise_above_weakest_real']} above the weakest real)"
+                        for p in per_seed) + " |",
+            "| read contributions: every noise driver below every real one the ridge needs | "
+            + ", ".join("yes" if p["contrib_every_noise_below_every_needed"] else
+                        f"no ({p['contrib_noise_above_weakest_needed']} above the weakest "
+                        "needed)" for p in per_seed) + " |",
         ]
         weights = noise["weights"]
         ranked = sorted(weights, key=weights.get, reverse=True)  # type: ignore[arg-type]
