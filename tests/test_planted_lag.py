@@ -164,3 +164,9 @@ def test_deleting_the_attended_timesteps_changes_the_forecast_most() -> None:
     assert row["windows"] == 60 and row["timesteps"] == 5  # 10 % of the lookback of 48
     assert row["ratio"] == min(row["ratio_scattered"], row["ratio_contiguous"])
     assert row["ratio"] >= 2, table.to_dict("records")
+    # ranked by the read contributions instead: what they say moved the forecast moves it
+    by_contribution = deletion_test(fc, test, fractions=(0.1,), draws=3, max_windows=60,
+                                    by="contribution").iloc[0]
+    assert by_contribution["ratio"] >= 2, by_contribution.to_dict()
+    with pytest.raises(ValueError, match="by must be 'attention' or 'contribution'"):
+        deletion_test(fc, test, by="weights")  # type: ignore[arg-type]

@@ -13,11 +13,15 @@ A ratio near 1 means the weights do not reflect what the network reads.
 A channel-independent network attends separately for each target, so each target is tested on
 its own attention (`interpret(target=...)`) and its own forecast: the mean of the targets'
 weights would pick timesteps that no one target's forecast chose.
+
+`by="contribution"` ranks the timesteps by the read contributions instead (their absolute
+values summed over forecast steps and variables, `tsattn.nn.contributions`): whether what they
+say moved the forecast is what moves it most when deleted.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -57,9 +61,10 @@ def interpolate_over(
 
 def _forecast(network: torch.nn.Module, past: np.ndarray, future: np.ndarray | None,
               static: np.ndarray | None = None, target: int | None = None,
-              batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
-    """Point forecasts (W, H, C, Q) and the attention per past timestep (W, L) of `past`:
-    `target`'s own attention in a channel-independent network, else the mean over targets."""
+              batch_size: int = 512, by: str = "attention") -> tuple[np.ndarray, np.ndarray]:
+    """Point forecasts (W, H, C, Q) and the importance of each past timestep (W, L) of `past`:
+    `target`'s own attention in a channel-independent network, else the mean over targets;
+    with by="contribution" the absolute read contributions to `target`'s (or all) forecasts."""
     predictions, importance = [], []
     network.eval()
     with torch.inference_mode():
@@ -68,9 +73,14 @@ def _forecast(network: torch.nn.Module, past: np.ndarray, future: np.ndarray | N
             fut = None if future is None else torch.from_numpy(future[start : start + batch_size])
             stat = None if static is None else torch.from_numpy(static[start : start + batch_size])
             out = network(chunk, fut, return_attention=True, static=stat,
-                          attention_target=target)
+                          attention_target=target, return_contributions=by == "contribution")
             predictions.append(out.prediction.numpy())
-            if out.temporal_attention is not None:  # (B, N, H, L) -> (B, L)
+            if by == "contribution" and out.read_contributions is not None:
+                moved = out.read_contributions.abs()  # -> (B, H, C, L, V)
+                if target is not None:
+                    moved = moved[:, :, target : target + 1]
+                importance.append(moved.sum(dim=(1, 2, 4)).numpy())  # -> (B, L)
+            elif by == "attention" and out.temporal_attention is not None:  # (B, N, H, L)
                 importance.append(out.temporal_attention.mean(dim=(1, 2)).numpy())
     if not importance:
         raise ValueError("this model has no temporal attention (attention='none') to test")
@@ -118,10 +128,14 @@ def _windows(forecaster: Forecaster, df: pd.DataFrame, stride: int, max_windows:
 def deletion_test(forecaster: Forecaster, df: pd.DataFrame, *,
                   fractions: tuple[float, ...] = (0.05, 0.1, 0.2), draws: int = 5,
                   stride: int = 1, max_windows: int | None = None,
-                  seed: int = 0) -> pd.DataFrame:
+                  seed: int = 0,
+                  by: Literal["attention", "contribution"] = "attention") -> pd.DataFrame:
     """One row per fraction k: the forecast change when deleting the top-k % attended
-    timesteps, the mean change over `draws` scattered and contiguous random draws, both ratios
-    and `ratio`, the smaller. `forecaster` is a fitted `tsattn.Forecaster`."""
+    timesteps (`by` the read contributions instead), the mean change over `draws` scattered
+    and contiguous random draws, both ratios and `ratio`, the smaller. `forecaster` is a
+    fitted `tsattn.Forecaster`."""
+    if by not in ("attention", "contribution"):
+        raise ValueError(f"by must be 'attention' or 'contribution', but got by={by!r}")
     network = forecaster.network_.cpu()
     config = network.config
     past, future, static = _windows(forecaster, df, stride, max_windows)
@@ -131,7 +145,7 @@ def deletion_test(forecaster: Forecaster, df: pd.DataFrame, *,
         list(range(config.n_targets))
         if config.channel_independent and config.n_targets > 1 else [None]
     )  # fmt: skip
-    attended = {t: _forecast(network, past, future, static, t) for t in targets}
+    attended = {t: _forecast(network, past, future, static, t, by=by) for t in targets}
     rng = np.random.default_rng(seed)
 
     def change(masks: dict[int | None, np.ndarray]) -> float:
