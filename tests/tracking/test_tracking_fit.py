@@ -80,6 +80,10 @@ def test_metric_history_has_one_point_per_epoch(tracked: dict[str, Any]) -> None
     assert metrics["epochs_trained"] == forecaster.epochs_trained_
     assert 0 < metrics["attention_entropy_ratio"] <= 1  # logged with the interpretation files
     assert 0.1 <= metrics["attention_top10_mass"] <= 1
+    for ranking in ("attention", "contribution"):  # the deletion test, each way
+        assert metrics[f"{ranking}_deletion_ratio"] == min(
+            metrics[f"{ranking}_deletion_ratio_scattered"],
+            metrics[f"{ranking}_deletion_ratio_contiguous"])
 
 
 def test_interpretation_artifacts_have_right_shapes(

@@ -281,17 +281,24 @@ def _deletion_metrics(
     forecaster: Forecaster, frame: pd.DataFrame, folder: Path
 ) -> dict[str, float]:
     """The deletion test at k = 10 % on up to 100 windows: does the attention say what the
-    model uses? Written to faithfulness.csv, returned as the run's metrics."""
+    model uses, and do the read contributions? Written to faithfulness.csv (a row for each
+    ranking), returned as the run's metrics."""
     from tsattn.interpret.faithfulness import deletion_test
 
-    table = deletion_test(forecaster, frame, fractions=(0.1,), draws=3, max_windows=100)
+    table = pd.concat([
+        deletion_test(forecaster, frame, fractions=(0.1,), draws=3, max_windows=100,
+                      by=by).assign(by=by)
+        for by in ("attention", "contribution")
+    ], ignore_index=True)
     table.to_csv(folder / "faithfulness.csv", index=False)
-    row = table.iloc[0]
-    return {
-        "attention_deletion_ratio": float(row["ratio"]),
-        "attention_deletion_ratio_scattered": float(row["ratio_scattered"]),
-        "attention_deletion_ratio_contiguous": float(row["ratio_contiguous"]),
-    }
+    metrics = {}
+    for row in table.itertuples(index=False):
+        metrics.update({
+            f"{row.by}_deletion_ratio": float(row.ratio),
+            f"{row.by}_deletion_ratio_scattered": float(row.ratio_scattered),
+            f"{row.by}_deletion_ratio_contiguous": float(row.ratio_contiguous),
+        })
+    return metrics
 
 
 def _readme(notes: list[str], stride: int) -> str:
@@ -307,6 +314,10 @@ def _readme(notes: list[str], stride: int) -> str:
         "faithfulness.csv: forecast change when the 10 % most-attended past timesteps are",
         "  interpolated over, against 10 % random ones (scattered and contiguous); the run's",
         "  metric attention_deletion_ratio is the smaller ratio: near 1, the weights say little.",
+        "  The by=contribution row ranks the timesteps by the read contributions instead",
+        "  (contribution_deletion_ratio).",
+        "variable_contributions.*, contribution_profile.*: which variables' values the reads",
+        "  added to the forecasts, and at which distance (interpret(kind='contribution')).",
         f"Windows were taken every {stride} step(s) of the validation data.",
         *notes,
     ]
