@@ -164,8 +164,8 @@ class AttentionSeq2Seq(nn.Module):
         x = past
         window_std = None  # each window's target std under RevIN: contributions scale by it
         if self.revin is not None:
-            x, mean, std = self.revin.normalize(x)
-            window_std = std  # -> (B, L, V), (B, 1, C), (B, 1, C)
+            x, mean, std = self.revin.normalize(x)  # -> (B, L, V), (B, 1, C), (B, 1, C)
+            window_std = std
         if self.categorical is not None:  # codes -> embeddings, numeric columns first
             x, future = self.categorical(x, future)  # -> (B, L, V'), (B, H, F')
         # taken before input attention reweights it: the autoregressive decoder's first feedback
