@@ -6,7 +6,10 @@ those reads to its forecast (`_AttentionReadout`), so that term splits exactly o
     term[h, c] = sum_(t, v) contribution[h, c, t, v],
     contribution[h, c, t, v] = sum_g coefficient[c, g, v] * w_g[h, t] * x[t, v]
 
-with w_g read g's weights (the mean over the attention's heads) and x the values the reads see.
+with w_g read g's weights (the mean over the attention's heads) and x the values the reads see:
+covariates on the fitted scale, so a value at its training mean contributes nothing, and under
+RevIN the targets' own history relative to each window's mean (as for a linear model, each
+contribution is measured from that baseline).
 This is the part of the forecast the attention decides directly; the context the attention hands
 the output head is not in it. The attention weights alone say where a step looks; this says
 which variable's value there moved the forecast, by how much and in which direction, and two
