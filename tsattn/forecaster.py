@@ -199,8 +199,9 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         (series, origin, step, target, source time, variable); summed over source times and
         variables it is exactly that share of the forecast (`tsattn.nn.contributions`). Where
         the weights say where a step looks, this says which variable's value there moved it,
-        and which way, measured from the value's baseline (a covariate's training mean; under
-        RevIN a target's own mean over the window). `target` keeps that target's rows only.
+        and which way, measured from the value's baseline (a covariate's training mean, 0 with
+        scaling="none"; under RevIN a target's own mean over the window). `target` keeps that
+        target's rows only.
         """
         prep = self._fitted()
         if target is not None and target not in prep.target_names:

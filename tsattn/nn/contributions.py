@@ -7,7 +7,7 @@ those reads to its forecast (`_AttentionReadout`), so that term splits exactly o
     contribution[h, c, t, v] = sum_g coefficient[c, g, v] * w_g[h, t] * x[t, v]
 
 with w_g read g's weights (the mean over the attention's heads) and x the values the reads see:
-covariates on the fitted scale, so a value at its training mean contributes nothing, and under
+covariates on the fitted scale, so a value at its training mean (0 unscaled) adds nothing, and under
 RevIN the targets' own history relative to each window's mean (as for a linear model, each
 contribution is measured from that baseline).
 This is the part of the forecast the attention decides directly; the context the attention hands
